@@ -1,0 +1,101 @@
+# authkit — build, run and test.
+#   make run    install the pinned tools (first time ~20 min), build release, serve on 127.0.0.1:3000
+#   make test   everything CI runs: lint, unit + API tests, browser tests (debug and release)
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+# wasm-opt (npm binaryen 132) must win over any other wasm-opt on the machine (Debian's v108 breaks
+# hydration); cargo-installed cargo-leptos and wasm-bindgen live in ~/.cargo/bin.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+step = @printf '\n==> %s\n' "$(1)"
+
+.PHONY: help tools test-tools build run lint unit e2e e2e-release test clean-data check-wasm-opt check-e2e-deps
+
+help:
+	@echo 'Targets:'
+	@echo '  make run          install tools, build release, serve on http://127.0.0.1:3000 (data in ./data)'
+	@echo '  make test         tools + Chromium, then lint, unit, e2e, e2e-release'
+	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
+	@echo '  make test-tools   install Chromium from apt (for the browser tests)'
+	@echo '  make build        cargo leptos build --release'
+	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
+	@echo '  make unit         Rust unit and API tests'
+	@echo '  make e2e          debug build + all Playwright tests'
+	@echo '  make e2e-release  release build + the @hydration Playwright tests'
+	@echo '  make clean-data   delete ./data (the local SQLite database)'
+
+tools:
+	$(call step,Installing pinned build tools (scripts/install-tools.sh))
+	bash scripts/install-tools.sh
+
+test-tools:
+	$(call step,Installing browser-test tools (scripts/install-test-tools.sh))
+	bash scripts/install-test-tools.sh
+
+# cargo-leptos runs wasm-opt in every release build and takes the first one on PATH.
+check-wasm-opt:
+	@v="$$(wasm-opt --version 2>/dev/null || true)"; \
+	if [[ "$$v" != *"version 132"* ]]; then \
+	  echo "wasm-opt on PATH is '$${v:-missing}', need binaryen 132 from end2end/node_modules: run 'make tools'" >&2; \
+	  exit 1; \
+	fi
+
+check-e2e-deps:
+	@if [[ ! -x end2end/node_modules/.bin/playwright ]]; then \
+	  echo "end2end/node_modules is missing: run 'make tools'" >&2; exit 1; \
+	fi
+	@if [[ ! -x /usr/bin/chromium ]]; then \
+	  echo "/usr/bin/chromium is missing: run 'make test-tools'" >&2; exit 1; \
+	fi
+
+build: check-wasm-opt
+	$(call step,Building release (cargo leptos build --release))
+	cargo leptos build --release
+
+run:
+	$(MAKE) tools
+	$(MAKE) build
+	$(call step,Serving on http://127.0.0.1:3000 (Ctrl-C to stop))
+	LEPTOS_ENV=PROD LEPTOS_SITE_ROOT=target/site ./target/release/authkit
+
+lint:
+	$(call step,Checking formatting (cargo fmt --check))
+	cargo fmt --check
+	$(call step,Clippy: server build (ssr))
+	cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
+	$(call step,Clippy: browser build (hydrate, wasm32))
+	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	$(call step,Rust unit and API tests (cargo test --features ssr))
+	cargo test --no-default-features --features ssr
+
+e2e: check-e2e-deps
+	$(call step,Building debug (cargo leptos build))
+	cargo leptos build
+	$(call step,Browser tests against the debug build (Playwright))
+	cd end2end && E2E_PROFILE=debug npx playwright test
+
+e2e-release: check-e2e-deps check-wasm-opt
+	$(call step,Building release (cargo leptos build --release))
+	cargo leptos build --release
+	$(call step,Hydration browser tests against the release build (Playwright --grep @hydration))
+	cd end2end && E2E_PROFILE=release npx playwright test --grep @hydration
+
+test:
+	$(MAKE) tools
+	$(MAKE) test-tools
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) e2e
+	$(MAKE) e2e-release
+	$(call step,All checks passed)
+
+clean-data:
+	$(call step,Removing ./data)
+	rm -rf data

@@ -1,0 +1,56 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// E2E_PROFILE selects which server binary start-server.sh runs:
+// target/debug/authkit (default) or target/release/authkit.
+const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+
+const BASE_URL = 'http://127.0.0.1:3100';
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  // The machine has 2 cores; the server (argon2 hashing) needs one of them.
+  workers: 1,
+  reporter: 'list',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL: BASE_URL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        // Debian's Chromium: never run `npx playwright install` (no browser downloads here).
+        launchOptions: {
+          executablePath: '/usr/bin/chromium',
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: 'bash ./start-server.sh',
+    cwd: __dirname,
+    url: `${BASE_URL}/`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { E2E_PROFILE: profile },
+  },
+});

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts the authkit server for the Playwright tests on 127.0.0.1:3100 with a
+# throwaway SQLite database. Started by playwright.config.ts (webServer).
+# E2E_PROFILE=debug (default) or release selects target/<profile>/authkit.
+set -euo pipefail
+
+profile="${E2E_PROFILE:-debug}"
+case "$profile" in
+  debug|release) ;;
+  *) echo "start-server.sh: E2E_PROFILE must be 'debug' or 'release', got '$profile'" >&2; exit 2 ;;
+esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bin="target/$profile/authkit"
+if [[ ! -x "$bin" ]]; then
+  echo "start-server.sh: $root/$bin does not exist." >&2
+  if [[ "$profile" == release ]]; then
+    echo "  Build it first: cargo leptos build --release" >&2
+  else
+    echo "  Build it first: cargo leptos build" >&2
+  fi
+  exit 1
+fi
+if [[ ! -d target/site/pkg ]]; then
+  echo "start-server.sh: $root/target/site/pkg is missing; build with cargo leptos first." >&2
+  exit 1
+fi
+
+tmp="$(mktemp -d -t authkit-e2e.XXXXXX)"
+echo "start-server.sh: serving $bin on 127.0.0.1:3100 with data dir $tmp" >&2
+
+export LEPTOS_SITE_ROOT=target/site
+export LEPTOS_SITE_ADDR=127.0.0.1:3100
+export LEPTOS_SITE_PKG_DIR=pkg
+export LEPTOS_OUTPUT_NAME=authkit
+export DATA_DIR="$tmp"
+export DATABASE_URL="sqlite://$tmp/e2e.db"
+export JWT_SECRET="e2e-test-secret-not-for-production-0123456789abcdef"
+export RUST_LOG=info
+
+exec "$bin"

@@ -1,0 +1,221 @@
+import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+
+// UI contract (see the project brief):
+// - once the WASM app has hydrated, <main> carries data-hydrated="true";
+// - /signup: Email, Username, Password, button "Sign up" ("Signing up…" while pending);
+// - /login: Email, Password, button "Log in" ("Logging in…" while pending);
+// - /profile: h1 "Your profile", username + email, button "Log out";
+// - errors inline in role="alert"; the session token lives only in memory.
+
+const PASSWORD = 'correct horse battery staple';
+const WRONG_PASSWORD = 'incorrect horse battery staple';
+
+type User = { email: string; username: string; password: string };
+
+function uniqueSuffix(): string {
+  return `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function newUser(): User {
+  const suffix = uniqueSuffix();
+  return {
+    email: `user-${suffix}@example.com`,
+    // letters, digits and underscore only, 3..32 characters
+    username: `user_${Math.random().toString(36).slice(2, 10)}`,
+    password: PASSWORD,
+  };
+}
+
+// Browser-side errors seen by the current test's page, reported when hydration never happens.
+const pageErrors = new WeakMap<Page, string[]>();
+
+test.beforeEach(async ({ page }) => {
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+  });
+});
+
+/** Navigates to `path` and waits until the WASM app has hydrated. */
+async function gotoHydrated(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  try {
+    await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
+  } catch (e) {
+    const errors = pageErrors.get(page) ?? [];
+    throw new Error(
+      `page ${path} (now at ${page.url()}) never hydrated: no main[data-hydrated="true"].\n` +
+        (errors.length ? `Browser errors:\n  ${errors.join('\n  ')}` : 'No browser errors were reported.') +
+        `\n${e}`,
+    );
+  }
+}
+
+async function signUpViaApi(request: APIRequestContext, user: User): Promise<void> {
+  const res = await request.post('/auth/signup', {
+    data: { email: user.email, password: user.password, username: user.username },
+    headers: { Accept: 'application/json' },
+  });
+  expect(res.status(), `POST /auth/signup: ${await res.text()}`).toBe(200);
+}
+
+async function fillSignup(page: Page, user: User): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(user.email);
+  await page.getByLabel('Username', { exact: true }).fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+}
+
+async function signUpViaUi(page: Page, user: User): Promise<void> {
+  await gotoHydrated(page, '/signup');
+  await expect(page.getByRole('heading', { level: 1, name: 'Create your account' })).toBeVisible();
+  await fillSignup(page, user);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Your profile' })).toBeVisible();
+}
+
+async function fillLogin(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+}
+
+test('the home page links to sign up and log in', async ({ page }) => {
+  await gotoHydrated(page, '/');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('AuthKit');
+  await expect(page.getByRole('link', { name: 'Sign up', exact: true })).toHaveAttribute('href', '/signup');
+  await expect(page.getByRole('link', { name: 'Log in', exact: true })).toHaveAttribute('href', '/login');
+});
+
+test('@hydration sign up lands on the profile showing the name', async ({ page }) => {
+  const user = newUser();
+  await signUpViaUi(page, user);
+  const main = page.locator('main');
+  await expect(main).toContainText(user.username);
+  await expect(main).toContainText(user.email);
+  await expect(page.getByRole('button', { name: 'Log out', exact: true })).toBeVisible();
+});
+
+test('@hydration the signup form submits without a page reload', async ({ page }) => {
+  const user = newUser();
+  await gotoHydrated(page, '/signup');
+  await page.evaluate(() => {
+    (window as unknown as { __noReload?: number }).__noReload = 42;
+  });
+  await fillSignup(page, user);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Your profile' })).toBeVisible();
+  await expect(page.locator('main')).toContainText(user.username);
+  const marker = await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload);
+  expect(marker, 'a full page load would have cleared window.__noReload').toBe(42);
+});
+
+test('@hydration log out returns to the login page', async ({ page }) => {
+  const user = newUser();
+  await signUpViaUi(page, user);
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in' })).toBeVisible();
+
+  // The session is gone: the profile sends us back to the login page.
+  await gotoHydrated(page, '/profile');
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in' })).toBeVisible();
+});
+
+test('@hydration wrong password shows an inline error', async ({ page, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+
+  await gotoHydrated(page, '/login');
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in' })).toBeVisible();
+  await fillLogin(page, user.email, WRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
+  await expect(page).toHaveURL(/\/login$/);
+  // The form is usable again once the request has finished.
+  await expect(page.getByRole('button', { name: 'Log in', exact: true })).toBeEnabled();
+});
+
+test('profile while logged out redirects to login', async ({ page }) => {
+  await gotoHydrated(page, '/profile');
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in' })).toBeVisible();
+});
+
+test('log in with the right password reaches the profile', async ({ page, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+
+  await gotoHydrated(page, '/login');
+  await fillLogin(page, user.email, user.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Your profile' })).toBeVisible();
+  const main = page.locator('main');
+  await expect(main).toContainText(user.username);
+  await expect(main).toContainText(user.email);
+});
+
+test('invalid email is caught in the browser before any request', async ({ page }) => {
+  const signupRequests: string[] = [];
+  page.on('request', (req) => {
+    if (new URL(req.url()).pathname.startsWith('/auth/signup')) signupRequests.push(req.url());
+  });
+
+  await gotoHydrated(page, '/signup');
+  await fillSignup(page, { ...newUser(), email: 'not-an-email' });
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+
+  await expect(page.getByRole('alert')).toContainText(/valid email/i);
+  await expect(page).toHaveURL(/\/signup$/);
+  // Give a (wrongly) dispatched request time to show up before asserting there was none.
+  await page.waitForTimeout(500);
+  expect(signupRequests, 'no request may reach /auth/signup').toEqual([]);
+});
+
+test('the submit button shows a pending state while the request runs', async ({ page, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let routed = 0;
+  await page.route('**/auth/login', async (route) => {
+    routed += 1;
+    await gate;
+    await route.continue();
+  });
+
+  await gotoHydrated(page, '/login');
+  await fillLogin(page, user.email, user.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+
+  const pending = page.getByRole('button', { name: 'Logging in…', exact: true });
+  try {
+    await expect(pending).toBeVisible();
+    await expect(pending).toBeDisabled();
+    await expect(pending).toHaveText('Logging in…');
+    await expect.poll(() => routed, { message: 'the login request is held at the gate' }).toBe(1);
+  } finally {
+    release();
+  }
+
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Your profile' })).toBeVisible();
+});
+
+test('user-provided text is rendered escaped', async ({ page }) => {
+  const user = { ...newUser(), username: '<img src=x onerror="window.__xss=1">' };
+  await signUpViaUi(page, user);
+
+  const main = page.locator('main');
+  await expect(main).toContainText(user.username);
+  await expect(main.locator('img[src="x"]')).toHaveCount(0);
+  const xss = await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
+  expect(xss).toBeUndefined();
+});

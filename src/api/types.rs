@@ -1,0 +1,95 @@
+//! Request and response bodies, shared by the server and the WASM client.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// What the API shows of a user: never the password or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub username: String,
+}
+
+/// The login response, in the OAuth2 shape the FastAPI service returned.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+}
+
+impl TokenResponse {
+    pub fn bearer(access_token: String) -> Self {
+        Self { access_token, token_type: "bearer".to_owned() }
+    }
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+/// A password in transit. It is wiped from memory when dropped and prints as
+/// `[REDACTED]`, so the generated server-function argument structs (which derive
+/// `Debug`) can never leak it into a log line.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn new(plain: impl Into<String>) -> Self {
+        Self(SecretString::from(plain.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn into_secret(self) -> SecretString {
+        self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+impl Serialize for Password {
+    /// The browser has to send the password to log in; this is the one place it is exposed.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.expose_secret())
+    }
+}
+
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_never_prints() {
+        let password = Password::new("hunter2hunter2");
+        assert!(!format!("{password:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn token_response_never_prints_the_token() {
+        let token = TokenResponse::bearer("secret.jwt.value".into());
+        assert!(!format!("{token:?}").contains("secret"));
+        assert_eq!(
+            serde_json::to_value(&token).unwrap(),
+            serde_json::json!({"access_token": "secret.jwt.value", "token_type": "bearer"})
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The HTTP application: Leptos pages and server functions on one Axum router, plus the
+//! layers every request passes through, and the serve loop.
+
+use super::config::Config;
+use super::state::AppState;
+use crate::ui::{App, shell};
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::any::Any;
+use std::net::SocketAddr;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Bodies on `/auth/*` are a few hundred bytes; anything much bigger is refused before
+/// it is read into memory or reaches a password hash.
+pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
+
+/// Logs go to stdout, filtered by `RUST_LOG` (default: `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // try_init: tests may build several apps in one process.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Reads the configuration, opens the database and serves until SIGTERM or Ctrl-C,
+/// letting requests in flight finish.
+pub async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let leptos_options = leptos::config::get_configuration(None)
+        .context("reading the LEPTOS_* configuration")?
+        .leptos_options;
+    let addr = leptos_options.site_addr;
+    let app = build_router(&config, leptos_options).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+/// Builds the whole application: the state, the Leptos routes (pages and server
+/// functions), static files, and the layers.
+pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<Router> {
+    let state = AppState::new(config).await?;
+    register_server_functions();
+    let routes = generate_route_list(App);
+    let router = Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(state.clone()),
+            {
+                let leptos_options = leptos_options.clone();
+                move || shell(leptos_options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        .layer(middleware::from_fn(api_responses))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: a query string may carry something secret.
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
+    Ok(router)
+}
+
+/// Server functions register themselves through `inventory`, but a linker may drop an
+/// unreferenced registration from a test binary; naming them here makes it certain.
+fn register_server_functions() {
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<crate::api::Signup>();
+    register_explicit::<crate::api::Login>();
+    register_explicit::<crate::api::Me>();
+}
+
+/// Keeps `/auth/*` a JSON API whatever happens: refuses oversized bodies with 413 before
+/// reading them, and turns any error response that is not already JSON (an unknown
+/// path, a wrong method, a framework failure) into `{"detail": ...}`.
+async fn api_responses(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/auth/") {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let declared_too_large = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|len| len > MAX_API_BODY_BYTES);
+    if declared_too_large {
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    }
+    let bytes = match http_body_util::Limited::new(body, MAX_API_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+        }
+        Err(_) => return json_error(StatusCode::BAD_REQUEST, "Could not read the request body"),
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.is_server_error() && !is_json {
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+    }
+    if status.is_client_error() && !is_json {
+        let (mut parts, _) = response.into_parts();
+        let detail = status.canonical_reason().unwrap_or("Bad request");
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(detail_json(detail)));
+    }
+    response
+}
+
+fn detail_json(detail: &str) -> String {
+    serde_json::json!({ "detail": detail }).to_string()
+}
+
+fn json_error(status: StatusCode, detail: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], detail_json(detail)).into_response()
+}
+
+/// A panic is a bug: log it, and answer with the same generic body as any other 500.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "request handler panicked");
+    json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,16 @@
+//! Everything that only exists on the server: configuration, storage, password hashing,
+//! tokens, and the HTTP application around the Leptos routes.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod password;
+pub mod state;
+pub mod token;
+pub mod users;
+
+pub use config::Config;
+pub use error::{AuthError, framework_error, reply};
+pub use http::{build_router, init_tracing, run};
+pub use state::AppState;

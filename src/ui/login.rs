@@ -1,0 +1,74 @@
+use super::Session;
+use super::form::{FormAlert, SubmitButton, TextField};
+use crate::api::{Password, login};
+use crate::validation::{Email, check_login_password};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+#[derive(Clone)]
+struct LoginForm {
+    email: String,
+    password: Password,
+}
+
+impl LoginForm {
+    fn check(&self) -> Result<(), String> {
+        Email::parse(&self.email).map_err(|e| e.message.to_owned())?;
+        check_login_password(self.password.expose()).map_err(|e| e.message.to_owned())
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let action = Action::new(|form: &LoginForm| {
+        let form = form.clone();
+        async move { login(form.email, form.password).await }
+    });
+    let pending = Memo::new(move |_| action.pending().get());
+
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(token)) => {
+            session.start(token.access_token);
+            navigate("/profile", Default::default());
+        }
+        Some(Err(e)) => error.set(Some(e.detail)),
+        None => {}
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let form = LoginForm { email: email.get_untracked(), password: Password::new(password.get_untracked()) };
+        match form.check() {
+            Err(message) => error.set(Some(message)),
+            Ok(()) => {
+                error.set(None);
+                action.dispatch(form);
+            }
+        }
+    };
+
+    view! {
+        <Title text="Log in" />
+        <section class="card">
+            <h1>"Log in"</h1>
+            <form on:submit=on_submit novalidate>
+                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
+                <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password />
+                <FormAlert message=error />
+                <SubmitButton label="Log in" pending_label="Logging in…" pending />
+            </form>
+            <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
+        </section>
+    }
+}

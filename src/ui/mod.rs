@@ -1,0 +1,77 @@
+//! The web app: server-rendered, then hydrated into a single-page app.
+
+mod form;
+mod home;
+mod login;
+mod profile;
+mod session;
+mod signup;
+
+pub use session::Session;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{A, Route, Router, Routes};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Session::provide();
+    // Effects never run on the server, so this flips only once the WASM app has taken
+    // over the page. End-to-end tests wait for it before they click anything.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/authkit.css" />
+        <Title formatter=|page: String| if page.is_empty() { "AuthKit".to_owned() } else { format!("{page} · AuthKit") } />
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    "AuthKit"
+                </A>
+            </header>
+            <main data-hydrated=move || hydrated.get().then_some("true")>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=home::HomePage />
+                    <Route path=StaticSegment("signup") view=signup::SignupPage />
+                    <Route path=StaticSegment("login") view=login::LoginPage />
+                    <Route path=StaticSegment("profile") view=profile::ProfilePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <Title text="Page not found" />
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p class="muted">"There is nothing at this address."</p>
+            <A href="/">"Go to the start page"</A>
+        </section>
+    }
+}

@@ -1,0 +1,204 @@
+//! Input rules, compiled into both the WASM bundle and the server.
+//!
+//! The browser runs them before sending anything (instant feedback, no round trip); the
+//! server runs them again, because a script can send anything. Parsing returns types
+//! that can only hold valid values ("parse, don't validate"), so code that receives an
+//! [`Email`] or a [`Username`] never has to check it again.
+
+use std::fmt;
+
+/// The longest address SMTP can deliver to (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// Usernames are display names: generous, but bounded.
+pub const MAX_USERNAME_CHARS: usize = 50;
+/// NIST SP 800-63B: at least 8 characters, and allow at least 64; we allow 128.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// The input field a validation error is about; its name is the JSON key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Email,
+    Username,
+    Password,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Email => "email",
+            Field::Username => "username",
+            Field::Password => "password",
+        }
+    }
+}
+
+/// Why a field was refused, phrased for the person filling in the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub message: &'static str,
+}
+
+impl FieldError {
+    fn new(field: Field, message: &'static str) -> Self {
+        Self { field, message }
+    }
+}
+
+impl fmt::Display for FieldError {
+    /// `"email: Enter a valid email address"` — the API's `detail` names the field.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field.name(), self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// An email address, trimmed and lower-cased, so that `Ann@Example.com ` and
+/// `ann@example.com` are the same account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let normalised = raw.trim().to_lowercase();
+        let invalid = |message| Err(FieldError::new(Field::Email, message));
+        if normalised.is_empty() {
+            return invalid("Email is required");
+        }
+        if normalised.len() > MAX_EMAIL_LEN {
+            return invalid("Email must be at most 254 characters");
+        }
+        // The crate checks RFC 5322 syntax; a real mailbox also needs a dotted domain,
+        // which catches the common `name@gmail` typo.
+        let has_dotted_domain = normalised
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        if !email_address::EmailAddress::is_valid(&normalised) || !has_dotted_domain {
+            return invalid("Enter a valid email address");
+        }
+        Ok(Self(normalised))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: 1–50 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let trimmed = raw.trim();
+        let invalid = |message| Err(FieldError::new(Field::Username, message));
+        if trimmed.is_empty() {
+            return invalid("Username is required");
+        }
+        if trimmed.chars().count() > MAX_USERNAME_CHARS {
+            return invalid("Username must be at most 50 characters");
+        }
+        if trimmed.chars().any(char::is_control) {
+            return invalid("Username must not contain control characters");
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a new password against the policy. Passwords are never trimmed or
+/// case-folded: they are compared exactly as typed. Length counts Unicode code points.
+pub fn check_new_password(password: &str) -> Result<(), FieldError> {
+    let invalid = |message| Err(FieldError::new(Field::Password, message));
+    let chars = password.chars().count();
+    if chars == 0 {
+        return invalid("Password is required");
+    }
+    if chars < MIN_PASSWORD_CHARS {
+        return invalid("Password must be at least 8 characters");
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return invalid("Password must be at most 128 characters");
+    }
+    Ok(())
+}
+
+/// At login we only require *something*: the policy may have changed since the
+/// account was made, and a wrong password is answered by the credential check.
+pub fn check_login_password(password: &str) -> Result<(), FieldError> {
+    let invalid = |message| Err(FieldError::new(Field::Password, message));
+    if password.is_empty() {
+        return invalid("Password is required");
+    }
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return invalid("Password must be at most 128 characters");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        let email = Email::parse("  Ann.Lee@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "ann.lee@example.com");
+    }
+
+    #[test]
+    fn email_rejects_bad_shapes() {
+        for raw in ["", "   ", "not-an-email", "a@b", "@example.com", "ann@", "a b@example.com", "ann@example."] {
+            let err = Email::parse(raw).unwrap_err();
+            assert_eq!(err.field, Field::Email, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn email_length_is_capped_at_254() {
+        let local = "a".repeat(64);
+        let domain = format!("{}.com", "b".repeat(MAX_EMAIL_LEN - 64 - 1 - 4));
+        let ok = format!("{local}@{domain}");
+        assert_eq!(ok.len(), MAX_EMAIL_LEN);
+        assert!(Email::parse(&ok).is_ok());
+        let too_long = format!("{local}@b{domain}");
+        assert_eq!(Email::parse(&too_long).unwrap_err().message, "Email must be at most 254 characters");
+    }
+
+    #[test]
+    fn username_is_trimmed_and_bounded() {
+        assert_eq!(Username::parse("  ann ").unwrap().as_str(), "ann");
+        assert!(Username::parse("   ").is_err());
+        assert!(Username::parse(&"é".repeat(50)).is_ok());
+        assert!(Username::parse(&"é".repeat(51)).is_err());
+        assert!(Username::parse("ann\u{7}").is_err());
+    }
+
+    #[test]
+    fn new_password_length_counts_code_points() {
+        assert!(check_new_password("").is_err());
+        assert!(check_new_password("1234567").is_err());
+        assert!(check_new_password("12345678").is_ok());
+        // 8 emoji are 32 bytes but 8 code points.
+        assert!(check_new_password(&"🔑".repeat(8)).is_ok());
+        assert!(check_new_password(&"ж".repeat(128)).is_ok());
+        assert!(check_new_password(&"ж".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn login_password_only_needs_to_be_present() {
+        assert!(check_login_password("").is_err());
+        assert!(check_login_password("x").is_ok());
+    }
+
+    #[test]
+    fn field_error_names_the_field() {
+        let err = Email::parse("nope").unwrap_err();
+        assert_eq!(err.to_string(), "email: Enter a valid email address");
+    }
+}

@@ -1,0 +1,259 @@
+//! The HTTP contract of `/auth/*`, checked against the running application.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{PASSWORD, Reply, SECRET, TestApp};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+fn assert_detail(reply: &Reply, status: u16, detail: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(reply.body, json!({ "detail": detail }), "{}", reply.text);
+    assert_json(reply);
+}
+
+fn assert_json(reply: &Reply) {
+    let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(content_type.starts_with("application/json"), "content-type {content_type:?}: {}", reply.text);
+}
+
+/// A 422 whose detail names the offending field.
+fn assert_invalid(reply: &Reply, field: &str) {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_json(reply);
+    let detail = reply.body["detail"].as_str().unwrap_or_else(|| panic!("detail missing: {}", reply.text));
+    assert!(detail.contains(field), "detail {detail:?} should name {field:?}");
+}
+
+fn assert_unauthorized(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_json(reply);
+    assert_eq!(reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"));
+    assert!(reply.body["detail"].is_string(), "{}", reply.text);
+}
+
+// ---------------------------------------------------------------- signup
+
+#[tokio::test]
+async fn signup_returns_the_user_and_never_the_password() {
+    let app = TestApp::spawn().await;
+    let reply = app.signup("  Ann.Lee@Example.COM ", "Ann").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_json(&reply);
+    let id = reply.body["id"].as_i64().expect("integer id");
+    assert_eq!(reply.body, json!({"id": id, "email": "ann.lee@example.com", "username": "Ann"}));
+    assert!(!reply.text.contains(PASSWORD));
+    assert!(!reply.text.contains("argon2"));
+}
+
+#[tokio::test]
+async fn signup_stores_an_argon2id_hash_not_the_password() {
+    let app = TestApp::spawn().await;
+    app.signup("hash@example.com", "h").await;
+    let (email, hash): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM users").fetch_one(&app.db).await.unwrap();
+    assert_eq!(email, "hash@example.com");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn duplicate_email_is_refused_case_insensitively() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.signup("dup@example.com", "first").await.status, 200);
+    let again = app.signup(" DUP@Example.com", "second").await;
+    assert_detail(&again, 400, "Email already registered");
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_signups_with_one_email_give_exactly_one_success() {
+    let app = TestApp::spawn().await;
+    let spellings = ["race@example.com", "RACE@example.com", "Race@Example.Com", "race@EXAMPLE.com"];
+    let attempts = (0..16).map(|i| app.signup(spellings[i % spellings.len()], "racer"));
+    let replies = futures::future::join_all(attempts).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    let taken = replies.iter().filter(|r| r.status == 400 && r.body == json!({"detail": "Email already registered"})).count();
+    assert_eq!((ok, taken), (1, 15), "{:?}", replies.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>());
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn invalid_fields_are_422_naming_the_field_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"email": "not-an-email", "password": PASSWORD, "username": "u"}), "email"),
+        (json!({"email": "a@example.com", "password": PASSWORD, "username": "   "}), "username"),
+        (json!({"email": "a@example.com", "password": "short", "username": "u"}), "password"),
+        (json!({"password": PASSWORD, "username": "u"}), "email"),
+        (json!({"email": "a@example.com", "username": "u"}), "password"),
+        (json!({"email": "a@example.com", "password": PASSWORD}), "username"),
+        (json!({"email": null, "password": PASSWORD, "username": "u"}), "email"),
+        (json!({"email": "a@example.com", "password": null, "username": "u"}), "password"),
+        (json!({"email": 42, "password": PASSWORD, "username": "u"}), "email"),
+        (json!({"email": "a@example.com", "password": PASSWORD, "username": ["u"]}), "username"),
+        (json!({"email": "a@example.com", "password": PASSWORD, "username": "u", "role": "admin"}), "role"),
+    ];
+    for (body, field) in cases {
+        let reply = app.post_json("/auth/signup", &body).await;
+        assert_invalid(&reply, field);
+    }
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_are_4xx_json() {
+    let app = TestApp::spawn().await;
+    for body in ["{not json", "", "[]", "\"a string\"", "null", "42"] {
+        for path in ["/auth/signup", "/auth/login"] {
+            let reply = app.post_raw(path, body.to_owned()).await;
+            assert_eq!(reply.status, 422, "{path} {body:?}: {}", reply.text);
+            assert_json(&reply);
+            assert!(reply.body["detail"].is_string(), "{}", reply.text);
+        }
+    }
+    let huge = format!(r#"{{"email":"a@example.com","password":"{}","username":"u"}}"#, "x".repeat(70 * 1024));
+    let reply = app.post_raw("/auth/signup", huge).await;
+    assert_detail(&reply, 413, "Request body too large");
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_wrong_methods_answer_in_json() {
+    let app = TestApp::spawn().await;
+    let reply = app.send(app.client.get(app.url("/auth/nope"))).await;
+    assert_detail(&reply, 404, "Not Found");
+    let reply = app.send(app.client.get(app.url("/auth/signup"))).await;
+    assert_detail(&reply, 405, "Method Not Allowed");
+}
+
+// ---------------------------------------------------------------- login
+
+#[tokio::test]
+async fn login_returns_a_30_minute_hs256_bearer_token_for_the_user_id() {
+    let app = TestApp::spawn().await;
+    let id = app.signup("login@example.com", "l").await.body["id"].as_i64().unwrap();
+    let reply = app.login("LOGIN@example.com ", PASSWORD).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_json(&reply);
+    assert_eq!(reply.body["token_type"], "bearer");
+    assert_eq!(reply.body.as_object().unwrap().len(), 2, "{}", reply.text);
+    let token = reply.body["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::HS256);
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.set_audience(&["authkit"]);
+    let claims: Value =
+        jsonwebtoken::decode(token, &jsonwebtoken::DecodingKey::from_secret(SECRET), &validation).unwrap().claims;
+    assert_eq!(claims["sub"], id.to_string());
+    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 1800);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_fail_identically() {
+    let app = TestApp::spawn().await;
+    app.signup("known@example.com", "k").await;
+    let wrong_password = app.login("known@example.com", "not the password").await;
+    let unknown_email = app.login("unknown@example.com", PASSWORD).await;
+    assert_detail(&wrong_password, 401, "Incorrect email or password");
+    assert_detail(&unknown_email, 401, "Incorrect email or password");
+    assert_eq!(wrong_password.text, unknown_email.text);
+}
+
+#[tokio::test]
+async fn login_input_errors_are_422() {
+    let app = TestApp::spawn().await;
+    assert_invalid(&app.post_json("/auth/login", &json!({"email": "x", "password": "p"})).await, "email");
+    assert_invalid(&app.post_json("/auth/login", &json!({"email": "a@example.com"})).await, "password");
+    assert_invalid(&app.post_json("/auth/login", &json!({"email": "a@example.com", "password": 1})).await, "password");
+}
+
+// ---------------------------------------------------------------- me
+
+#[tokio::test]
+async fn me_returns_the_token_owner() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("me@example.com").await;
+    let reply = app.me(Some(&format!("Bearer {token}"))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_json(&reply);
+    assert_eq!(reply.body, json!({"id": id, "email": "me@example.com", "username": "someone"}));
+}
+
+#[tokio::test]
+async fn me_without_a_usable_bearer_token_is_401() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("who@example.com").await;
+    let missing = app.me(None).await;
+    assert_unauthorized(&missing);
+    assert_eq!(missing.body, json!({"detail": "Not authenticated"}));
+    for authorization in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c", token.as_str()] {
+        let reply = app.me(Some(authorization)).await;
+        assert_unauthorized(&reply);
+    }
+    // A token in the query string is ignored.
+    let reply = app.send(app.client.get(app.url(&format!("/auth/me?access_token={token}")))).await;
+    assert_unauthorized(&reply);
+}
+
+fn claims(sub: &str, iat_offset: i64, exp_offset: i64) -> Value {
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    json!({"sub": sub, "iat": now + iat_offset, "exp": now + exp_offset, "iss": "authkit", "aud": "authkit", "jti": "t"})
+}
+
+fn mint(claims: &Value, key: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key)).unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn expired_forged_and_tampered_tokens_are_401() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("target@example.com").await;
+    let sub = id.to_string();
+
+    // Sanity: a token minted here with the server's key is accepted.
+    let good = mint(&claims(&sub, 0, 600), SECRET);
+    assert_eq!(app.me(Some(&format!("Bearer {good}"))).await.status, 200);
+
+    let expired = mint(&claims(&sub, -3600, -60), SECRET);
+    let other_key = mint(&claims(&sub, 0, 600), b"some-other-secret-some-other-secret-0000");
+    let alg_none = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(claims(&sub, 0, 600).to_string().as_bytes())
+    );
+    // Tampered: keep the signature, change the subject.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = b64(claims("999999", 0, 600).to_string().as_bytes());
+    parts[1] = &forged_payload;
+    let tampered = parts.join(".");
+    let no_signature = token.rsplit_once('.').unwrap().0.to_owned() + ".";
+
+    for (name, bad) in [
+        ("expired", expired),
+        ("other key", other_key),
+        ("alg none", alg_none),
+        ("tampered", tampered),
+        ("no signature", no_signature),
+    ] {
+        let reply = app.me(Some(&format!("Bearer {bad}"))).await;
+        assert_eq!(reply.status, 401, "{name}: {}", reply.text);
+        assert_unauthorized(&reply);
+        assert_eq!(reply.body, json!({"detail": "Could not validate credentials"}), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn token_of_a_deleted_user_is_401() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("gone@example.com").await;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&app.db).await.unwrap();
+    let reply = app.me(Some(&format!("Bearer {token}"))).await;
+    assert_unauthorized(&reply);
+}
