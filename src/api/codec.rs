@@ -67,9 +67,10 @@ impl<T: DeserializeOwned> Decodes<T> for StrictJsonEncoding {
             return Err(BodyError::NotAnObject);
         }
         let mut unknown = None;
-        let ignoring = serde_ignored::Deserializer::new(&value, |path| {
+        let mut note_unknown = |path: serde_ignored::Path<'_>| {
             unknown.get_or_insert_with(|| path.to_string());
-        });
+        };
+        let ignoring = serde_ignored::Deserializer::new(&value, &mut note_unknown);
         let decoded = serde_path_to_error::deserialize(ignoring).map_err(|e| BodyError::Invalid {
             path: e.path().to_string(),
             message: e.into_inner().to_string(),
