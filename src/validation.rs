@@ -153,7 +153,16 @@ mod tests {
 
     #[test]
     fn email_rejects_bad_shapes() {
-        for raw in ["", "   ", "not-an-email", "a@b", "@example.com", "ann@", "a b@example.com", "ann@example."] {
+        for raw in [
+            "",
+            "   ",
+            "not-an-email",
+            "a@b",
+            "@example.com",
+            "ann@",
+            "a b@example.com",
+            "ann@example.",
+        ] {
             let err = Email::parse(raw).unwrap_err();
             assert_eq!(err.field, Field::Email, "{raw:?}");
         }
@@ -168,7 +177,10 @@ mod tests {
         assert_eq!(ok.len(), MAX_EMAIL_LEN);
         assert!(Email::parse(&ok).is_ok());
         let too_long = format!("{local}@{}", domain(61));
-        assert_eq!(Email::parse(&too_long).unwrap_err().message, "Email must be at most 254 characters");
+        assert_eq!(
+            Email::parse(&too_long).unwrap_err().message,
+            "Email must be at most 254 characters"
+        );
     }
 
     #[test]

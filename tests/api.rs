@@ -14,22 +14,35 @@ fn assert_detail(reply: &Reply, status: u16, detail: &str) {
 }
 
 fn assert_json(reply: &Reply) {
-    let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    assert!(content_type.starts_with("application/json"), "content-type {content_type:?}: {}", reply.text);
+    let content_type = reply
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type:?}: {}",
+        reply.text
+    );
 }
 
 /// A 422 whose detail names the offending field.
 fn assert_invalid(reply: &Reply, field: &str) {
     assert_eq!(reply.status, 422, "{}", reply.text);
     assert_json(reply);
-    let detail = reply.body["detail"].as_str().unwrap_or_else(|| panic!("detail missing: {}", reply.text));
+    let detail = reply.body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("detail missing: {}", reply.text));
     assert!(detail.contains(field), "detail {detail:?} should name {field:?}");
 }
 
 fn assert_unauthorized(reply: &Reply) {
     assert_eq!(reply.status, 401, "{}", reply.text);
     assert_json(reply);
-    assert_eq!(reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"));
+    assert_eq!(
+        reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
+        Some("Bearer")
+    );
     assert!(reply.body["detail"].is_string(), "{}", reply.text);
 }
 
@@ -42,7 +55,10 @@ async fn signup_returns_the_user_and_never_the_password() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_json(&reply);
     let id = reply.body["id"].as_i64().expect("integer id");
-    assert_eq!(reply.body, json!({"id": id, "email": "ann.lee@example.com", "username": "Ann"}));
+    assert_eq!(
+        reply.body,
+        json!({"id": id, "email": "ann.lee@example.com", "username": "Ann"})
+    );
     assert!(!reply.text.contains(PASSWORD));
     assert!(!reply.text.contains("argon2"));
 }
@@ -51,8 +67,10 @@ async fn signup_returns_the_user_and_never_the_password() {
 async fn signup_stores_an_argon2id_hash_not_the_password() {
     let app = TestApp::spawn().await;
     app.signup("hash@example.com", "h").await;
-    let (email, hash): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM users").fetch_one(&app.db).await.unwrap();
+    let (email, hash): (String, String) = sqlx::query_as("SELECT email, password_hash FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(email, "hash@example.com");
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
@@ -70,12 +88,25 @@ async fn duplicate_email_is_refused_case_insensitively() {
 #[tokio::test]
 async fn concurrent_signups_with_one_email_give_exactly_one_success() {
     let app = TestApp::spawn().await;
-    let spellings = ["race@example.com", "RACE@example.com", "Race@Example.Com", "race@EXAMPLE.com"];
+    let spellings = [
+        "race@example.com",
+        "RACE@example.com",
+        "Race@Example.Com",
+        "race@EXAMPLE.com",
+    ];
     let attempts = (0..16).map(|i| app.signup(spellings[i % spellings.len()], "racer"));
     let replies = futures::future::join_all(attempts).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
-    let taken = replies.iter().filter(|r| r.status == 400 && r.body == json!({"detail": "Email already registered"})).count();
-    assert_eq!((ok, taken), (1, 15), "{:?}", replies.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>());
+    let taken = replies
+        .iter()
+        .filter(|r| r.status == 400 && r.body == json!({"detail": "Email already registered"}))
+        .count();
+    assert_eq!(
+        (ok, taken),
+        (1, 15),
+        "{:?}",
+        replies.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>()
+    );
     assert_eq!(app.user_count().await, 1);
 }
 
@@ -83,17 +114,35 @@ async fn concurrent_signups_with_one_email_give_exactly_one_success() {
 async fn invalid_fields_are_422_naming_the_field_and_store_nothing() {
     let app = TestApp::spawn().await;
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"email": "not-an-email", "password": PASSWORD, "username": "u"}), "email"),
-        (json!({"email": "a@example.com", "password": PASSWORD, "username": "   "}), "username"),
-        (json!({"email": "a@example.com", "password": "short", "username": "u"}), "password"),
+        (
+            json!({"email": "not-an-email", "password": PASSWORD, "username": "u"}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "username": "   "}),
+            "username",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "short", "username": "u"}),
+            "password",
+        ),
         (json!({"password": PASSWORD, "username": "u"}), "email"),
         (json!({"email": "a@example.com", "username": "u"}), "password"),
         (json!({"email": "a@example.com", "password": PASSWORD}), "username"),
         (json!({"email": null, "password": PASSWORD, "username": "u"}), "email"),
-        (json!({"email": "a@example.com", "password": null, "username": "u"}), "password"),
+        (
+            json!({"email": "a@example.com", "password": null, "username": "u"}),
+            "password",
+        ),
         (json!({"email": 42, "password": PASSWORD, "username": "u"}), "email"),
-        (json!({"email": "a@example.com", "password": PASSWORD, "username": ["u"]}), "username"),
-        (json!({"email": "a@example.com", "password": PASSWORD, "username": "u", "role": "admin"}), "role"),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "username": ["u"]}),
+            "username",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "username": "u", "role": "admin"}),
+            "role",
+        ),
     ];
     for (body, field) in cases {
         let reply = app.post_json("/auth/signup", &body).await;
@@ -113,7 +162,10 @@ async fn malformed_and_oversized_bodies_are_4xx_json() {
             assert!(reply.body["detail"].is_string(), "{}", reply.text);
         }
     }
-    let huge = format!(r#"{{"email":"a@example.com","password":"{}","username":"u"}}"#, "x".repeat(70 * 1024));
+    let huge = format!(
+        r#"{{"email":"a@example.com","password":"{}","username":"u"}}"#,
+        "x".repeat(70 * 1024)
+    );
     let reply = app.post_raw("/auth/signup", huge).await;
     assert_detail(&reply, 413, "Request body too large");
     assert_eq!(app.user_count().await, 0);
@@ -144,8 +196,9 @@ async fn login_returns_a_30_minute_hs256_bearer_token_for_the_user_id() {
     assert_eq!(header.alg, Algorithm::HS256);
     let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
     validation.set_audience(&["authkit"]);
-    let claims: Value =
-        jsonwebtoken::decode(token, &jsonwebtoken::DecodingKey::from_secret(SECRET), &validation).unwrap().claims;
+    let claims: Value = jsonwebtoken::decode(token, &jsonwebtoken::DecodingKey::from_secret(SECRET), &validation)
+        .unwrap()
+        .claims;
     assert_eq!(claims["sub"], id.to_string());
     assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 1800);
 }
@@ -164,9 +217,20 @@ async fn wrong_password_and_unknown_email_fail_identically() {
 #[tokio::test]
 async fn login_input_errors_are_422() {
     let app = TestApp::spawn().await;
-    assert_invalid(&app.post_json("/auth/login", &json!({"email": "x", "password": "p"})).await, "email");
-    assert_invalid(&app.post_json("/auth/login", &json!({"email": "a@example.com"})).await, "password");
-    assert_invalid(&app.post_json("/auth/login", &json!({"email": "a@example.com", "password": 1})).await, "password");
+    assert_invalid(
+        &app.post_json("/auth/login", &json!({"email": "x", "password": "p"}))
+            .await,
+        "email",
+    );
+    assert_invalid(
+        &app.post_json("/auth/login", &json!({"email": "a@example.com"})).await,
+        "password",
+    );
+    assert_invalid(
+        &app.post_json("/auth/login", &json!({"email": "a@example.com", "password": 1}))
+            .await,
+        "password",
+    );
 }
 
 // ---------------------------------------------------------------- me
@@ -178,7 +242,10 @@ async fn me_returns_the_token_owner() {
     let reply = app.me(Some(&format!("Bearer {token}"))).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_json(&reply);
-    assert_eq!(reply.body, json!({"id": id, "email": "me@example.com", "username": "someone"}));
+    assert_eq!(
+        reply.body,
+        json!({"id": id, "email": "me@example.com", "username": "someone"})
+    );
 }
 
 #[tokio::test]
@@ -188,12 +255,21 @@ async fn me_without_a_usable_bearer_token_is_401() {
     let missing = app.me(None).await;
     assert_unauthorized(&missing);
     assert_eq!(missing.body, json!({"detail": "Not authenticated"}));
-    for authorization in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c", token.as_str()] {
+    for authorization in [
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-jwt",
+        "Bearer a.b.c",
+        token.as_str(),
+    ] {
         let reply = app.me(Some(authorization)).await;
         assert_unauthorized(&reply);
     }
     // A token in the query string is ignored.
-    let reply = app.send(app.client.get(app.url(&format!("/auth/me?access_token={token}")))).await;
+    let reply = app
+        .send(app.client.get(app.url(&format!("/auth/me?access_token={token}"))))
+        .await;
     assert_unauthorized(&reply);
 }
 
@@ -245,7 +321,11 @@ async fn expired_forged_and_tampered_tokens_are_401() {
         let reply = app.me(Some(&format!("Bearer {bad}"))).await;
         assert_eq!(reply.status, 401, "{name}: {}", reply.text);
         assert_unauthorized(&reply);
-        assert_eq!(reply.body, json!({"detail": "Could not validate credentials"}), "{name}");
+        assert_eq!(
+            reply.body,
+            json!({"detail": "Could not validate credentials"}),
+            "{name}"
+        );
     }
 }
 
@@ -253,7 +333,11 @@ async fn expired_forged_and_tampered_tokens_are_401() {
 async fn token_of_a_deleted_user_is_401() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user_with_token("gone@example.com").await;
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&app.db).await.unwrap();
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let reply = app.me(Some(&format!("Bearer {token}"))).await;
     assert_unauthorized(&reply);
 }

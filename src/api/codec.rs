@@ -53,7 +53,9 @@ impl<T: Serialize> Encodes<T> for StrictJsonEncoding {
     type Error = BodyError;
 
     fn encode(value: &T) -> Result<Bytes, Self::Error> {
-        serde_json::to_vec(value).map(Bytes::from).map_err(|e| BodyError::Encode(e.to_string()))
+        serde_json::to_vec(value)
+            .map(Bytes::from)
+            .map_err(|e| BodyError::Encode(e.to_string()))
     }
 }
 
@@ -99,19 +101,34 @@ mod tests {
 
     #[test]
     fn decodes_a_valid_object() {
-        assert_eq!(decode(r#"{"email":"a@b.co","age":3}"#).unwrap(), Args { email: "a@b.co".into(), age: 3 });
+        assert_eq!(
+            decode(r#"{"email":"a@b.co","age":3}"#).unwrap(),
+            Args {
+                email: "a@b.co".into(),
+                age: 3
+            }
+        );
     }
 
     #[test]
     fn errors_name_the_field() {
-        assert_eq!(decode(r#"{"email":null,"age":3}"#).unwrap_err(), "email: invalid type: null, expected a string");
-        assert_eq!(decode(r#"{"email":"x","age":"3"}"#).unwrap_err(), "age: invalid type: string \"3\", expected u8");
+        assert_eq!(
+            decode(r#"{"email":null,"age":3}"#).unwrap_err(),
+            "email: invalid type: null, expected a string"
+        );
+        assert_eq!(
+            decode(r#"{"email":"x","age":"3"}"#).unwrap_err(),
+            "age: invalid type: string \"3\", expected u8"
+        );
         assert_eq!(decode(r#"{"age":3}"#).unwrap_err(), "missing field `email`");
     }
 
     #[test]
     fn refuses_unknown_fields_non_objects_and_garbage() {
-        assert_eq!(decode(r#"{"email":"x","age":3,"role":"admin"}"#).unwrap_err(), "role: unknown field");
+        assert_eq!(
+            decode(r#"{"email":"x","age":3,"role":"admin"}"#).unwrap_err(),
+            "role: unknown field"
+        );
         assert_eq!(decode("[1,2]").unwrap_err(), "Request body must be a JSON object");
         assert!(decode("{not json").unwrap_err().starts_with("Malformed JSON body"));
     }

@@ -33,7 +33,9 @@ impl FromServerFnError for ApiError {
         #[cfg(not(feature = "ssr"))]
         {
             match error {
-                ServerFnErrorErr::Request(_) => Self::new("Could not reach the server. Check your connection and try again."),
+                ServerFnErrorErr::Request(_) => {
+                    Self::new("Could not reach the server. Check your connection and try again.")
+                }
                 _ => Self::new("The server sent an unexpected response. Please try again."),
             }
         }

@@ -21,7 +21,10 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     pub fn bearer(access_token: String) -> Self {
-        Self { access_token, token_type: "bearer".to_owned() }
+        Self {
+            access_token,
+            token_type: "bearer".to_owned(),
+        }
     }
 }
 

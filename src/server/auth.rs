@@ -20,10 +20,14 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
     check_new_password(password.expose())?;
     let state = state()?;
     let hash = state.hasher.hash(password.into_secret()).await?;
-    let user = state.users.create(&email, &username, &hash).await.map_err(|e| match e {
-        CreateUserError::EmailTaken => AuthError::EmailTaken,
-        CreateUserError::Database(e) => AuthError::from(e),
-    })?;
+    let user = state
+        .users
+        .create(&email, &username, &hash)
+        .await
+        .map_err(|e| match e {
+            CreateUserError::EmailTaken => AuthError::EmailTaken,
+            CreateUserError::Database(e) => AuthError::from(e),
+        })?;
     tracing::Span::current().record("user_id", user.id);
     tracing::info!("user signed up");
     Ok(user)
@@ -57,16 +61,25 @@ pub async fn current_user() -> Result<User, AuthError> {
     let headers: HeaderMap = leptos_axum::extract().await.map_err(AuthError::internal)?;
     let token = bearer_token(&headers)?;
     let state = state()?;
-    let user_id = state.tokens.verify(token).map_err(|rejected| AuthError::InvalidToken(rejected.0))?;
+    let user_id = state
+        .tokens
+        .verify(token)
+        .map_err(|rejected| AuthError::InvalidToken(rejected.0))?;
     tracing::Span::current().record("user_id", user_id);
-    state.users.find_by_id(user_id).await?.ok_or(AuthError::InvalidToken("user no longer exists"))
+    state
+        .users
+        .find_by_id(user_id)
+        .await?
+        .ok_or(AuthError::InvalidToken("user no longer exists"))
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
 /// Tokens anywhere else (query string, cookies) are ignored.
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let value = headers.get(header::AUTHORIZATION).ok_or(AuthError::MissingToken)?;
-    let value = value.to_str().map_err(|_| AuthError::InvalidToken("non-ASCII Authorization header"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::InvalidToken("non-ASCII Authorization header"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(AuthError::InvalidToken("Authorization is not a Bearer token")),
@@ -93,8 +106,17 @@ mod tests {
     #[test]
     fn other_schemes_and_empty_tokens_are_refused() {
         assert!(matches!(bearer_token(&HeaderMap::new()), Err(AuthError::MissingToken)));
-        assert!(matches!(bearer_token(&headers("Basic abc")), Err(AuthError::InvalidToken(_))));
-        assert!(matches!(bearer_token(&headers("Bearer ")), Err(AuthError::InvalidToken(_))));
-        assert!(matches!(bearer_token(&headers("Bearer")), Err(AuthError::InvalidToken(_))));
+        assert!(matches!(
+            bearer_token(&headers("Basic abc")),
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers("Bearer ")),
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers("Bearer")),
+            Err(AuthError::InvalidToken(_))
+        ));
     }
 }

@@ -40,13 +40,20 @@ impl Config {
             Some(secret) => parse_secret(secret.into_bytes())?,
             None => load_or_create_secret(&data_dir)?,
         };
-        Ok(Self { data_dir, database_url, jwt_secret })
+        Ok(Self {
+            data_dir,
+            database_url,
+            jwt_secret,
+        })
     }
 }
 
 fn parse_secret(bytes: Vec<u8>) -> anyhow::Result<SecretSlice<u8>> {
     if bytes.len() < MIN_SECRET_BYTES {
-        bail!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long (it has {})", bytes.len());
+        bail!(
+            "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long (it has {})",
+            bytes.len()
+        );
     }
     Ok(SecretSlice::from(bytes))
 }
@@ -96,7 +103,10 @@ mod tests {
     fn generated_secret_is_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
         let first = load_or_create_secret(dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(SECRET_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let second = load_or_create_secret(dir.path()).unwrap();
         assert_eq!(first.expose_secret(), second.expose_secret());

@@ -42,7 +42,9 @@ pub async fn run() -> anyhow::Result<()> {
         .leptos_options;
     let addr = leptos_options.site_addr;
     let app = build_router(&config, leptos_options).await?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -127,7 +129,9 @@ async fn api_responses(request: Request, next: Next) -> Response {
     if status.is_client_error() && !is_json {
         let (mut parts, _) = response.into_parts();
         let detail = status.canonical_reason().unwrap_or("Bad request");
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::from(detail_json(detail)));
     }
@@ -139,7 +143,12 @@ fn detail_json(detail: &str) -> String {
 }
 
 fn json_error(status: StatusCode, detail: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], detail_json(detail)).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        detail_json(detail),
+    )
+        .into_response()
 }
 
 /// A panic is a bug: log it, and answer with the same generic body as any other 500.

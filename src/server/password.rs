@@ -20,7 +20,9 @@ impl PasswordHasher {
     pub async fn new() -> anyhow::Result<Self> {
         let random = SecretString::from(format!("{:032x}", rand::random::<u128>()));
         let dummy_hash = hash_blocking(random).await?;
-        Ok(Self { dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     /// Hashes a new password with a fresh random salt.
@@ -38,7 +40,9 @@ impl PasswordHasher {
         };
         let matches = run_blocking(move || {
             let parsed = PasswordHash::new(&phc).context("stored password hash is not a valid PHC string")?;
-            Ok(Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
+            Ok(Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok())
         })
         .await?;
         Ok(is_real && matches)
@@ -58,8 +62,12 @@ async fn hash_blocking(password: SecretString) -> anyhow::Result<String> {
 /// argon2 is deliberately slow (tens of milliseconds of pure CPU). Run on the async
 /// runtime, it would stall every other request sharing that worker thread, so it goes
 /// to tokio's blocking pool instead.
-async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(work).await.context("password hashing task failed")?
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("password hashing task failed")?
 }
 
 #[cfg(test)]
@@ -75,9 +83,24 @@ mod tests {
         let hasher = PasswordHasher::new().await.unwrap();
         let hash = hasher.hash(secret("correct horse battery staple")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify(secret("correct horse battery staple"), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(secret("correct horse battery stapl"), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(secret("Correct horse battery staple"), Some(hash)).await.unwrap());
+        assert!(
+            hasher
+                .verify(secret("correct horse battery staple"), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(secret("correct horse battery stapl"), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(secret("Correct horse battery staple"), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]

@@ -34,7 +34,10 @@ impl AppState {
             .connect_with(options)
             .await
             .context("opening the database")?;
-        sqlx::migrate!("./migrations").run(&pool).await.context("applying database migrations")?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("applying database migrations")?;
         Ok(Self {
             users: UserStore::new(pool),
             hasher: PasswordHasher::new().await?,

@@ -83,7 +83,10 @@ impl TokenIssuer {
                 _ => "malformed",
             })
         })?;
-        data.claims.sub.parse().map_err(|_| TokenRejected("subject is not a user id"))
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| TokenRejected("subject is not a user id"))
     }
 }
 
@@ -111,7 +114,9 @@ mod tests {
         assert_eq!(header.alg, Algorithm::HS256);
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
-        let claims = jsonwebtoken::decode::<Claims>(&token, &DecodingKey::from_secret(KEY), &validation).unwrap().claims;
+        let claims = jsonwebtoken::decode::<Claims>(&token, &DecodingKey::from_secret(KEY), &validation)
+            .unwrap()
+            .claims;
         assert_eq!(claims.exp - claims.iat, 30 * 60);
         assert_eq!(claims.sub, "7");
         assert_eq!(claims.jti.len(), 32);
@@ -134,7 +139,8 @@ mod tests {
             aud: AUDIENCE.into(),
             jti: "x".into(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap();
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap();
         assert_eq!(issuer(KEY).verify(&token), Err(TokenRejected("expired")));
     }
 

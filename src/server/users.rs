@@ -16,7 +16,11 @@ pub struct StoredUser {
 
 impl From<StoredUser> for User {
     fn from(row: StoredUser) -> Self {
-        User { id: row.id, email: row.email, username: row.username }
+        User {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+        }
     }
 }
 
@@ -42,18 +46,29 @@ impl UserStore {
     /// Inserts a user. A duplicate email is detected by the unique index, not by a
     /// lookup first: two concurrent signups cannot both pass a check that is not atomic
     /// with the insert.
-    pub async fn create(&self, email: &Email, username: &Username, password_hash: &str) -> Result<User, CreateUserError> {
-        sqlx::query_as::<_, (i64,)>("INSERT INTO users (email, username, password_hash) VALUES ($1, $2, $3) RETURNING id")
-            .bind(email.as_str())
-            .bind(username.as_str())
-            .bind(password_hash)
-            .fetch_one(&self.pool)
-            .await
-            .map(|(id,)| User { id, email: email.as_str().to_owned(), username: username.as_str().to_owned() })
-            .map_err(|e| match e.as_database_error() {
-                Some(db) if db.is_unique_violation() => CreateUserError::EmailTaken,
-                _ => CreateUserError::Database(e),
-            })
+    pub async fn create(
+        &self,
+        email: &Email,
+        username: &Username,
+        password_hash: &str,
+    ) -> Result<User, CreateUserError> {
+        sqlx::query_as::<_, (i64,)>(
+            "INSERT INTO users (email, username, password_hash) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(username.as_str())
+        .bind(password_hash)
+        .fetch_one(&self.pool)
+        .await
+        .map(|(id,)| User {
+            id,
+            email: email.as_str().to_owned(),
+            username: username.as_str().to_owned(),
+        })
+        .map_err(|e| match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => CreateUserError::EmailTaken,
+            _ => CreateUserError::Database(e),
+        })
     }
 
     pub async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>, sqlx::Error> {

@@ -48,7 +48,10 @@ pub fn LoginPage() -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
-        let form = LoginForm { email: email.get_untracked(), password: Password::new(password.get_untracked()) };
+        let form = LoginForm {
+            email: email.get_untracked(),
+            password: Password::new(password.get_untracked()),
+        };
         match form.check() {
             Err(message) => error.set(Some(message)),
             Ok(()) => {

@@ -14,7 +14,13 @@ pub fn ProfilePage() -> impl IntoView {
     // server) decide: no session, or one the server no longer accepts → log in again.
     Effect::new(move |_| {
         if !session.is_logged_in() {
-            navigate("/login", NavigateOptions { replace: true, ..Default::default() });
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
     let user = LocalResource::new(move || {

@@ -14,7 +14,9 @@ pub struct Session {
 impl Session {
     /// Creates the (empty) session of this app instance and provides it as context.
     pub fn provide() -> Self {
-        let session = Self { token: RwSignal::new(None) };
+        let session = Self {
+            token: RwSignal::new(None),
+        };
         provide_context(session);
         session
     }

@@ -41,10 +41,17 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .expect("serve");
         });
         let db = SqlitePool::connect(&database_url).await.expect("test db connection");
-        Self { base: format!("http://{addr}"), client: reqwest::Client::new(), db, _dir: dir }
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            db,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -52,12 +59,21 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.header("Accept", "application/json").send().await.expect("request sent");
+        let response = request
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
@@ -65,15 +81,26 @@ impl TestApp {
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Reply {
-        self.send(self.client.post(self.url(path)).header("Content-Type", "application/json").body(body)).await
+        self.send(
+            self.client
+                .post(self.url(path))
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await
     }
 
     pub async fn signup(&self, email: &str, username: &str) -> Reply {
-        self.post_json("/auth/signup", &json!({"email": email, "password": PASSWORD, "username": username})).await
+        self.post_json(
+            "/auth/signup",
+            &json!({"email": email, "password": PASSWORD, "username": username}),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post_json("/auth/login", &json!({"email": email, "password": password})).await
+        self.post_json("/auth/login", &json!({"email": email, "password": password}))
+            .await
     }
 
     /// Signs up and logs in; returns (user id, access token).
@@ -95,6 +122,9 @@ impl TestApp {
     }
 
     pub async fn user_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.db).await.expect("count")
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.db)
+            .await
+            .expect("count")
     }
 }
