@@ -40,4 +40,9 @@ export DATABASE_URL="sqlite://$tmp/e2e.db"
 export JWT_SECRET="e2e-test-secret-not-for-production-0123456789abcdef"
 export RUST_LOG=info
 
-exec "$bin"
+# Run in the background (not exec) so the throwaway data folder is removed when
+# Playwright stops the server.
+"$bin" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+wait "$pid"

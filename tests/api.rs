@@ -14,6 +14,11 @@ fn assert_detail(reply: &Reply, status: u16, detail: &str) {
 }
 
 fn assert_json(reply: &Reply) {
+    assert_eq!(
+        reply.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "API answers must not be cached"
+    );
     let content_type = reply
         .headers
         .get("content-type")

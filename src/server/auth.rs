@@ -29,7 +29,7 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
             CreateUserError::Database(e) => AuthError::from(e),
         })?;
     tracing::Span::current().record("user_id", user.id);
-    tracing::info!("user signed up");
+    tracing::debug!("user signed up");
     Ok(user)
 }
 
@@ -52,7 +52,7 @@ pub async fn login(email: String, password: Password) -> Result<TokenResponse, A
     };
     tracing::Span::current().record("user_id", user_id);
     let token = state.tokens.issue(user_id)?;
-    tracing::info!("user logged in");
+    tracing::debug!("user logged in");
     Ok(TokenResponse::bearer(token))
 }
 

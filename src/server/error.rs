@@ -63,8 +63,8 @@ fn respond(error: AuthError) -> ApiError {
     let status = error.status();
     match &error {
         AuthError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "request failed"),
-        AuthError::InvalidToken(reason) => tracing::info!(reason, "token rejected"),
-        other => tracing::info!(%status, detail = %other, "request refused"),
+        AuthError::InvalidToken(reason) => tracing::debug!(reason, "token rejected"),
+        other => tracing::debug!(%status, detail = %other, "request refused"),
     }
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(status);

@@ -94,48 +94,64 @@ fn register_server_functions() {
 }
 
 /// Keeps `/auth/*` a JSON API whatever happens: refuses oversized bodies with 413 before
-/// reading them, and turns any error response that is not already JSON (an unknown
-/// path, a wrong method, a framework failure) into `{"detail": ...}`.
+/// reading them, turns any error response that is not already JSON (an unknown path, a
+/// wrong method, a framework failure) into `{"detail": ...}`, and marks every answer
+/// `Cache-Control: no-store` (it carries tokens or personal data; RFC 6749 §5.1).
 async fn api_responses(request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/auth/") {
         return next.run(request).await;
     }
+    let mut response = match read_bounded_body(request).await {
+        Ok(request) => as_json_error(next.run(request).await),
+        Err(refusal) => refusal,
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Reads the whole body, at most [`MAX_API_BODY_BYTES`] of it, before anything else runs.
+async fn read_bounded_body(request: Request) -> Result<Request, Response> {
+    let too_large = || json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
     let (parts, body) = request.into_parts();
-    let declared_too_large = parts
+    let declared_length = parts
         .headers
         .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|len| len > MAX_API_BODY_BYTES);
-    if declared_too_large {
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared_length.is_some_and(|len| len > MAX_API_BODY_BYTES) {
+        return Err(too_large());
     }
-    let bytes = match http_body_util::Limited::new(body, MAX_API_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
-        }
-        Err(_) => return json_error(StatusCode::BAD_REQUEST, "Could not read the request body"),
-    };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    match http_body_util::Limited::new(body, MAX_API_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(json_error(StatusCode::BAD_REQUEST, "Could not read the request body")),
+    }
+}
+
+/// Error responses made outside our server functions (Axum's 404/405, Leptos' own
+/// failures) get a JSON body; a 5xx never shows what went wrong.
+fn as_json_error(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if status.is_server_error() && !is_json {
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if status.is_server_error() {
         return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
     }
-    if status.is_client_error() && !is_json {
-        let (mut parts, _) = response.into_parts();
-        let detail = status.canonical_reason().unwrap_or("Bad request");
-        parts
-            .headers
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::from(detail_json(detail)));
-    }
-    response
+    // Keep the status and headers such as `Allow`; replace only the body.
+    let (mut parts, _) = response.into_parts();
+    let detail = status.canonical_reason().unwrap_or("Bad Request");
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(detail_json(detail)))
 }
 
 fn detail_json(detail: &str) -> String {
