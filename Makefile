@@ -14,7 +14,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 step = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help tools test-tools build run lint unit e2e e2e-release test clean-data check-wasm-opt check-e2e-deps
+.PHONY: help tools test-tools build run lint unit e2e e2e-release test bench clean-data check-wasm-opt check-e2e-deps
 
 help:
 	@echo 'Targets:'
@@ -27,6 +27,7 @@ help:
 	@echo '  make unit         Rust unit and API tests'
 	@echo '  make e2e          debug build + all Playwright tests'
 	@echo '  make e2e-release  release build + the @hydration Playwright tests'
+	@echo '  make bench        release build, then 300 concurrent logins: peak RSS and latency (docs/BENCHMARKS.md)'
 	@echo '  make clean-data   delete ./data (the local SQLite database)'
 
 tools:
@@ -95,6 +96,12 @@ test:
 	$(MAKE) e2e
 	$(MAKE) e2e-release
 	$(call step,All checks passed)
+
+bench:
+	$(MAKE) tools
+	$(MAKE) build
+	$(call step,Benchmark: concurrent logins against the release server (scripts/bench.sh))
+	bash scripts/bench.sh
 
 clean-data:
 	$(call step,Removing ./data)

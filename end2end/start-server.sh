@@ -39,6 +39,9 @@ export DATA_DIR="$tmp"
 export DATABASE_URL="sqlite://$tmp/e2e.db"
 export JWT_SECRET="e2e-test-secret-not-for-production-0123456789abcdef"
 export RUST_LOG=info
+# The suite signs up and logs in far more often than a person would; keep the per-IP
+# throttle out of its way (the API tests cover it).
+export AUTH_RATE_PER_IP_PER_MINUTE=100000
 
 # Run in the background (not exec) so the throwaway data folder is removed when
 # Playwright stops the server.

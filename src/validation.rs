@@ -37,12 +37,15 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: Field,
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl FieldError {
-    fn new(field: Field, message: &'static str) -> Self {
-        Self { field, message }
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -63,7 +66,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let normalised = raw.trim().to_lowercase();
-        let invalid = |message| Err(FieldError::new(Field::Email, message));
+        let invalid = |message: &str| Err(FieldError::new(Field::Email, message));
         if normalised.is_empty() {
             return invalid("Email is required");
         }
@@ -93,7 +96,7 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let trimmed = raw.trim();
-        let invalid = |message| Err(FieldError::new(Field::Username, message));
+        let invalid = |message: &str| Err(FieldError::new(Field::Username, message));
         if trimmed.is_empty() {
             return invalid("Username is required");
         }
@@ -111,10 +114,15 @@ impl Username {
     }
 }
 
-/// Checks a new password against the policy. Passwords are never trimmed or
-/// case-folded: they are compared exactly as typed. Length counts Unicode code points.
-pub fn check_new_password(password: &str) -> Result<(), FieldError> {
-    let invalid = |message| Err(FieldError::new(Field::Password, message));
+/// Checks a new password against the rules that need no dictionary (the server also
+/// refuses common passwords, see `server::password_policy`).
+///
+/// Passwords are never trimmed or case-folded: they are compared exactly as typed, and
+/// there are no composition rules (NIST SP 800-63B). Length counts Unicode code points.
+/// `email` and `username` are the account's own; a password equal to either, or to the
+/// email's local part, is refused.
+pub fn check_new_password(password: &str, email: &str, username: &str) -> Result<(), FieldError> {
+    let invalid = |message: &str| Err(FieldError::new(Field::Password, message));
     let chars = password.chars().count();
     if chars == 0 {
         return invalid("Password is required");
@@ -125,13 +133,21 @@ pub fn check_new_password(password: &str) -> Result<(), FieldError> {
     if chars > MAX_PASSWORD_CHARS {
         return invalid("Password must be at most 128 characters");
     }
+    let lowered = password.to_lowercase();
+    let email = email.trim().to_lowercase();
+    let local_part = email.split('@').next().unwrap_or_default();
+    let username = username.trim().to_lowercase();
+    let personal = [email.as_str(), local_part, username.as_str()];
+    if personal.iter().any(|p| !p.is_empty() && *p == lowered) {
+        return invalid("Password must not be your email address or username");
+    }
     Ok(())
 }
 
 /// At login we only require *something*: the policy may have changed since the
 /// account was made, and a wrong password is answered by the credential check.
 pub fn check_login_password(password: &str) -> Result<(), FieldError> {
-    let invalid = |message| Err(FieldError::new(Field::Password, message));
+    let invalid = |message: &str| Err(FieldError::new(Field::Password, message));
     if password.is_empty() {
         return invalid("Password is required");
     }
@@ -192,15 +208,35 @@ mod tests {
         assert!(Username::parse("ann\u{7}").is_err());
     }
 
+    fn check(password: &str) -> Result<(), FieldError> {
+        check_new_password(password, "ann.lee@example.com", "Ann")
+    }
+
     #[test]
     fn new_password_length_counts_code_points() {
-        assert!(check_new_password("").is_err());
-        assert!(check_new_password("1234567").is_err());
-        assert!(check_new_password("12345678").is_ok());
-        // 8 emoji are 32 bytes but 8 code points.
-        assert!(check_new_password(&"🔑".repeat(8)).is_ok());
-        assert!(check_new_password(&"ж".repeat(128)).is_ok());
-        assert!(check_new_password(&"ж".repeat(129)).is_err());
+        assert!(check("").is_err());
+        assert!(check("1234567").is_err());
+        assert!(check("12345678").is_ok());
+        // 8 emoji are 32 bytes but 8 code points; 7 are 28 bytes and too few.
+        assert!(check(&"🔑".repeat(8)).is_ok());
+        assert!(check(&"🔑".repeat(7)).is_err());
+        assert!(check(&"ж".repeat(128)).is_ok());
+        assert!(check(&"ж".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn new_password_is_not_trimmed() {
+        // Seven letters and a space: the space counts.
+        assert!(check("abcdefg ").is_ok());
+        assert!(check(" abcdefg").is_ok());
+    }
+
+    #[test]
+    fn new_password_must_not_be_the_email_local_part_or_username() {
+        assert!(check_new_password("Ann.Lee@Example.com", "ann.lee@example.com", "someone").is_err());
+        assert!(check_new_password("ANN.LEE1", "ann.lee1@example.com", "someone").is_err());
+        assert!(check_new_password("SuperAnnie", "a@example.com", "superannie").is_err());
+        assert!(check_new_password("ann.lee@example.comX", "ann.lee@example.com", "someone").is_ok());
     }
 
     #[test]

@@ -41,14 +41,26 @@ fn assert_invalid(reply: &Reply, field: &str) {
     assert!(detail.contains(field), "detail {detail:?} should name {field:?}");
 }
 
-fn assert_unauthorized(reply: &Reply) {
+/// 401 for a request that presented no token: the challenge names the scheme only.
+fn assert_unauthenticated(reply: &Reply) {
     assert_eq!(reply.status, 401, "{}", reply.text);
     assert_json(reply);
     assert_eq!(
         reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
         Some("Bearer")
     );
-    assert!(reply.body["detail"].is_string(), "{}", reply.text);
+    assert_eq!(reply.body, json!({"detail": "Not authenticated"}));
+}
+
+/// 401 for a request whose token was refused (RFC 6750 `invalid_token`).
+fn assert_unauthorized(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_json(reply);
+    assert_eq!(
+        reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
+        Some(r#"Bearer error="invalid_token""#)
+    );
+    assert_eq!(reply.body, json!({"detail": "Could not validate credentials"}));
 }
 
 // ---------------------------------------------------------------- signup
@@ -257,9 +269,7 @@ async fn me_returns_the_token_owner() {
 async fn me_without_a_usable_bearer_token_is_401() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user_with_token("who@example.com").await;
-    let missing = app.me(None).await;
-    assert_unauthorized(&missing);
-    assert_eq!(missing.body, json!({"detail": "Not authenticated"}));
+    assert_unauthenticated(&app.me(None).await);
     for authorization in [
         "Bearer",
         "Bearer ",
@@ -275,7 +285,7 @@ async fn me_without_a_usable_bearer_token_is_401() {
     let reply = app
         .send(app.client.get(app.url(&format!("/auth/me?access_token={token}"))))
         .await;
-    assert_unauthorized(&reply);
+    assert_unauthenticated(&reply);
 }
 
 fn claims(sub: &str, iat_offset: i64, exp_offset: i64) -> Value {

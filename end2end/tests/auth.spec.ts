@@ -219,3 +219,27 @@ test('user-provided text is rendered escaped', async ({ page }) => {
   const xss = await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
   expect(xss).toBeUndefined();
 });
+
+test('a common password is refused with a reason shown inline', async ({ page }) => {
+  const user = { ...newUser(), password: 'password123' };
+  await gotoHydrated(page, '/signup');
+  await fillSignup(page, user);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('too common or easy to guess');
+  await expect(page).toHaveURL(/\/signup$/);
+});
+
+test('@hydration pages hydrate under the Content-Security-Policy without violations', async ({ page }) => {
+  const violations: string[] = [];
+  page.on('console', (msg) => {
+    if (/Content.Security.Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
+  });
+  for (const path of ['/', '/signup', '/login']) {
+    const response = await page.goto(path);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("'wasm-unsafe-eval'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
+  }
+  expect(violations).toEqual([]);
+});

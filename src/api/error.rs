@@ -11,11 +11,17 @@ use serde::{Deserialize, Serialize};
 #[error("{detail}")]
 pub struct ApiError {
     pub detail: String,
+    /// Only on 5xx: quote it to the operator, who finds the cause in the log under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
 }
 
 impl ApiError {
     pub fn new(detail: impl Into<String>) -> Self {
-        Self { detail: detail.into() }
+        Self {
+            detail: detail.into(),
+            error_id: None,
+        }
     }
 }
 

@@ -1,29 +1,67 @@
-//! Configuration from environment variables (and a `.env` file, if present).
-//!
-//! | variable | default |
-//! |---|---|
-//! | `DATA_DIR` | `./data` |
-//! | `DATABASE_URL` | `sqlite://$DATA_DIR/authkit.db` |
-//! | `JWT_SECRET` | 32 random bytes generated once into `$DATA_DIR/jwt_secret` (mode 0600) |
+//! Configuration from environment variables (and a `.env` file, if present). Every
+//! variable is documented in the README's table.
 //!
 //! `LEPTOS_SITE_ADDR` and the other `LEPTOS_*` variables are read by Leptos itself.
 
 use anyhow::{Context, bail};
-use secrecy::SecretSlice;
+use secrecy::{ExposeSecret, SecretSlice};
 use std::io::Write;
+use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "jwt_secret";
 
+/// Secrets that are public knowledge: example values from tutorials and templates,
+/// including the FastAPI tutorial's own key. Refused in production.
+const KNOWN_PLACEHOLDERS: &[&str] = &[
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+    "changeme-changeme-changeme-changeme",
+    "your-secret-key-here-change-in-production",
+    "secretsecretsecretsecretsecretsecret",
+    "super-secret-jwt-key-change-me-please",
+];
+
 pub struct Config {
+    /// `APP_ENV=production`: refuse weak or missing secrets, cookies and HSTS on.
+    pub production: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub jwt_secret: SecretSlice<u8>,
+    /// The key before the last rotation: still accepted, never used to sign.
+    pub jwt_previous_secret: Option<SecretSlice<u8>>,
+    pub limits: Limits,
+    pub hashing: Hashing,
+    /// Peers whose `X-Forwarded-For` is believed (your reverse proxies).
+    pub trusted_proxies: Vec<IpAddr>,
+    pub request_timeout: Duration,
+    /// Where people reach the app (e.g. `https://auth.example.com`); HTTPS turns on HSTS.
+    pub public_url: Option<String>,
+}
+
+/// Brute-force throttles.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Failed logins allowed per account per `login_failure_window`.
+    pub login_failures: u32,
+    pub login_failure_window: Duration,
+    /// Signup and login requests allowed per client IP per minute.
+    pub auth_requests_per_ip_per_minute: u32,
+    /// At most this many accounts and addresses are tracked at once (bounded memory).
+    pub max_tracked_keys: u64,
+}
+
+/// How much password hashing may run at once, and how long a request may wait for it.
+#[derive(Debug, Clone)]
+pub struct Hashing {
+    pub max_concurrent: usize,
+    pub queue_timeout: Duration,
 }
 
 impl Config {
+    /// Reads the process environment (after loading `.env`).
     pub fn from_env() -> anyhow::Result<Self> {
         // A missing .env file is normal; a malformed one should not be silently ignored.
         match dotenvy::dotenv() {
@@ -31,31 +69,106 @@ impl Config {
             Err(e) if e.not_found() => {}
             Err(e) => return Err(e).context("reading .env"),
         }
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match var(name) {
+                Some(v) => v
+                    .parse()
+                    .with_context(|| format!("{name} must be a whole number, got {v:?}")),
+                None => Ok(default),
+            }
+        };
+        let production = match var("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => false,
+            Some("production") | Some("prod") => true,
+            Some(other) => bail!("APP_ENV must be 'production' or 'development', got {other:?}"),
+        };
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data folder {}", data_dir.display()))?;
         let database_url =
             var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("authkit.db").display()));
+
         let jwt_secret = match var("JWT_SECRET") {
-            Some(secret) => parse_secret(secret.into_bytes())?,
+            Some(secret) => parse_secret("JWT_SECRET", secret.into_bytes(), production)?,
+            None if production => bail!("APP_ENV=production requires JWT_SECRET (at least {MIN_SECRET_BYTES} bytes)"),
             None => load_or_create_secret(&data_dir)?,
         };
+        let jwt_previous_secret = var("JWT_SECRET_PREVIOUS")
+            .map(|s| parse_secret("JWT_SECRET_PREVIOUS", s.into_bytes(), production))
+            .transpose()?;
+
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let limits = Limits {
+            login_failures: u32::try_from(number("LOGIN_MAX_FAILURES", 10)?)?.max(1),
+            login_failure_window: Duration::from_secs(number("LOGIN_FAILURE_WINDOW_SECS", 15 * 60)?.max(1)),
+            auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_RATE_PER_IP_PER_MINUTE", 30)?)?.max(1),
+            max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),
+        };
+        let hashing = Hashing {
+            max_concurrent: usize::try_from(number("HASH_MAX_CONCURRENT", cores as u64)?)?.max(1),
+            queue_timeout: Duration::from_millis(number("HASH_QUEUE_TIMEOUT_MS", 5_000)?),
+        };
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|ip| {
+                        ip.parse()
+                            .with_context(|| format!("TRUSTED_PROXIES: {ip:?} is not an IP address"))
+                    })
+                    .collect::<anyhow::Result<Vec<IpAddr>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let request_timeout = Duration::from_millis(number("REQUEST_TIMEOUT_MS", 30_000)?.max(1));
+        let public_url = var("PUBLIC_URL");
+
         Ok(Self {
+            production,
             data_dir,
             database_url,
             jwt_secret,
+            jwt_previous_secret,
+            limits,
+            hashing,
+            trusted_proxies,
+            request_timeout,
+            public_url,
         })
+    }
+
+    /// HSTS only makes sense (and is only honoured) when people reach us over HTTPS.
+    pub fn serves_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
-fn parse_secret(bytes: Vec<u8>) -> anyhow::Result<SecretSlice<u8>> {
+fn parse_secret(name: &str, bytes: Vec<u8>, production: bool) -> anyhow::Result<SecretSlice<u8>> {
     if bytes.len() < MIN_SECRET_BYTES {
         bail!(
-            "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long (it has {})",
+            "{name} must be at least {MIN_SECRET_BYTES} bytes long (it has {})",
             bytes.len()
         );
     }
-    Ok(SecretSlice::from(bytes))
+    let secret = SecretSlice::from(bytes);
+    if production && is_placeholder(secret.expose_secret()) {
+        bail!("{name} is a published example value; generate your own (e.g. `openssl rand -hex 32`)");
+    }
+    Ok(secret)
+}
+
+fn is_placeholder(secret: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(secret).to_lowercase();
+    let single_repeated_char = secret.windows(2).all(|w| w[0] == w[1]);
+    single_repeated_char || KNOWN_PLACEHOLDERS.contains(&text.as_str())
 }
 
 /// Without `JWT_SECRET`, generate a key once and keep it, so tokens survive a restart.
@@ -64,7 +177,7 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
     match std::fs::read_to_string(&path) {
         Ok(hex_key) => {
             let bytes = hex::decode(hex_key.trim()).with_context(|| format!("{} is not hex", path.display()))?;
-            parse_secret(bytes).with_context(|| format!("key in {}", path.display()))
+            parse_secret("the stored key", bytes, false).with_context(|| format!("key in {}", path.display()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key: [u8; MIN_SECRET_BYTES] = rand::random();
@@ -90,26 +203,83 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
     use std::os::unix::fs::PermissionsExt;
 
+    const GOOD: &str = "a-perfectly-random-looking-secret-8c1f0e";
+
+    fn config(vars: &[(&str, &str)], dir: &Path) -> anyhow::Result<Config> {
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("DATA_DIR".into(), dir.display().to_string());
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
     #[test]
-    fn short_secret_is_refused() {
-        assert!(parse_secret(b"too short".to_vec()).is_err());
-        assert!(parse_secret(vec![b'x'; 32]).is_ok());
+    fn short_secret_is_refused_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(config(&[("JWT_SECRET", "too short")], dir.path()).is_err());
+        assert!(config(&[("JWT_SECRET", "too short"), ("APP_ENV", "production")], dir.path()).is_err());
+        assert!(config(&[("JWT_SECRET", GOOD)], dir.path()).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_missing_and_placeholder_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let prod = ("APP_ENV", "production");
+        let missing = config(&[prod], dir.path()).err().unwrap().to_string();
+        assert!(missing.contains("requires JWT_SECRET"), "{missing}");
+        for placeholder in [KNOWN_PLACEHOLDERS[0], KNOWN_PLACEHOLDERS[1], &"x".repeat(40)] {
+            let err = config(&[prod, ("JWT_SECRET", placeholder)], dir.path())
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("published example"), "{err}");
+        }
+        let previous = config(
+            &[prod, ("JWT_SECRET", GOOD), ("JWT_SECRET_PREVIOUS", "short")],
+            dir.path(),
+        );
+        assert!(previous.is_err());
+        let ok = config(&[prod, ("JWT_SECRET", GOOD)], dir.path()).unwrap();
+        assert!(ok.production);
+        // Development may use a placeholder (it is only a warning-free convenience there).
+        assert!(config(&[("JWT_SECRET", KNOWN_PLACEHOLDERS[0])], dir.path()).is_ok());
     }
 
     #[test]
     fn generated_secret_is_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_secret(dir.path()).unwrap();
+        let first = config(&[], dir.path()).unwrap().jwt_secret;
         let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let second = load_or_create_secret(dir.path()).unwrap();
+        let second = config(&[], dir.path()).unwrap().jwt_secret;
         assert_eq!(first.expose_secret(), second.expose_secret());
         assert_eq!(first.expose_secret().len(), 32);
+    }
+
+    #[test]
+    fn settings_are_parsed_and_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(
+            &[
+                ("JWT_SECRET", GOOD),
+                ("LOGIN_MAX_FAILURES", "3"),
+                ("HASH_MAX_CONCURRENT", "4"),
+                ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+                ("PUBLIC_URL", "https://auth.example.com"),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(c.limits.login_failures, 3);
+        assert_eq!(c.hashing.max_concurrent, 4);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.serves_https());
+        assert!(config(&[("JWT_SECRET", GOOD), ("TRUSTED_PROXIES", "not-an-ip")], dir.path()).is_err());
+        assert!(config(&[("JWT_SECRET", GOOD), ("LOGIN_MAX_FAILURES", "ten")], dir.path()).is_err());
+        assert!(config(&[("JWT_SECRET", GOOD), ("APP_ENV", "staging")], dir.path()).is_err());
     }
 }

@@ -2,28 +2,33 @@
 //! layers every request passes through, and the serve loop.
 
 use super::config::Config;
+use super::error::new_error_id;
 use super::state::AppState;
 use crate::ui::{App, shell};
 use anyhow::Context;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::json;
 use std::any::Any;
 use std::net::SocketAddr;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// Bodies on `/auth/*` are a few hundred bytes; anything much bigger is refused before
 /// it is read into memory or reaches a password hash.
-pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_API_BODY_BYTES: usize = 16 * 1024;
 
 /// Logs go to stdout, filtered by `RUST_LOG` (default: `info`).
 pub fn init_tracing() {
@@ -62,7 +67,10 @@ pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> any
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(state.clone()),
+            move || {
+                provide_context(state.clone());
+                use_csp_nonce();
+            },
             {
                 let leptos_options = leptos_options.clone();
                 move || shell(leptos_options.clone())
@@ -70,8 +78,14 @@ pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> any
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        // Innermost first: each `.layer` wraps everything above it.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
         .layer(middleware::from_fn(api_responses))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(config.serves_https(), security_headers))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: a query string may carry something secret.
@@ -101,14 +115,39 @@ async fn api_responses(request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/auth/") {
         return next.run(request).await;
     }
-    let mut response = match read_bounded_body(request).await {
-        Ok(request) => as_json_error(next.run(request).await),
-        Err(refusal) => refusal,
+    let mut response = if sends_non_json_body(&request) {
+        json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        )
+    } else {
+        match read_bounded_body(request).await {
+            Ok(request) => as_json_error(next.run(request).await),
+            Err(refusal) => refusal,
+        }
     };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Every `/auth/*` body is JSON; a request that says otherwise is refused with 415
+/// before anything reads it.
+fn sends_non_json_body(request: &Request) -> bool {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
+    ) {
+        return false;
+    }
+    let essence = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    !essence.is_some_and(|e| e.eq_ignore_ascii_case("application/json"))
 }
 
 /// Reads the whole body, at most [`MAX_API_BODY_BYTES`] of it, before anything else runs.
@@ -129,8 +168,8 @@ async fn read_bounded_body(request: Request) -> Result<Request, Response> {
     }
 }
 
-/// Error responses made outside our server functions (Axum's 404/405, Leptos' own
-/// failures) get a JSON body; a 5xx never shows what went wrong.
+/// Error responses made outside our server functions (Axum's 404/405, the request
+/// timeout, Leptos' own failures) get a JSON body. A 500 never shows what went wrong.
 fn as_json_error(response: Response) -> Response {
     let status = response.status();
     let is_json = response
@@ -141,28 +180,37 @@ fn as_json_error(response: Response) -> Response {
     if is_json || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    if status.is_server_error() {
-        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        return internal_error("non-JSON 500 from the framework");
     }
     // Keep the status and headers such as `Allow`; replace only the body.
     let (mut parts, _) = response.into_parts();
-    let detail = status.canonical_reason().unwrap_or("Bad Request");
+    let detail = status.canonical_reason().unwrap_or("Error");
     parts
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(detail_json(detail)))
-}
-
-fn detail_json(detail: &str) -> String {
-    serde_json::json!({ "detail": detail }).to_string()
+    Response::from_parts(parts, Body::from(json!({ "detail": detail }).to_string()))
 }
 
 fn json_error(status: StatusCode, detail: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        detail_json(detail),
+        json!({ "detail": detail }).to_string(),
+    )
+        .into_response()
+}
+
+/// The generic 500: an id for the operator, the cause only in the log.
+fn internal_error(cause: &str) -> Response {
+    let error_id = new_error_id();
+    tracing::error!(%error_id, cause, "request failed");
+    let body = json!({ "detail": "Internal server error", "error_id": error_id });
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
     )
         .into_response()
 }
@@ -174,8 +222,58 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    tracing::error!(panic = message, "request handler panicked");
-    json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    internal_error(&format!("handler panicked: {message}"))
+}
+
+/// The nonce that this response's Content-Security-Policy allows inline scripts with.
+#[derive(Clone)]
+struct CspNonce(Nonce);
+
+/// Makes Leptos put our nonce (the one in the CSP header) on the hydration scripts.
+fn use_csp_nonce() {
+    if let Some(CspNonce(nonce)) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// Headers every response carries. Pages get a Content-Security-Policy that allows our
+/// own scripts, the hydration script by its per-response nonce, and WASM compilation
+/// (`'wasm-unsafe-eval'`), and nothing else; other responses allow nothing at all.
+/// No CORS headers are ever sent, so browsers keep foreign origins out.
+async fn security_headers(State(hsts): State<bool>, mut request: Request, next: Next) -> Response {
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let csp = if is_html {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        )
+    } else {
+        "default-src 'none'; frame-ancestors 'none'".to_owned()
+    };
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 async fn shutdown_signal() {

@@ -2,10 +2,13 @@
 //! tokens, and the HTTP application around the Leptos routes.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod limiter;
 pub mod password;
+pub mod password_policy;
 pub mod state;
 pub mod token;
 pub mod users;

@@ -1,73 +1,119 @@
 //! `PasswordHasher`: argon2id with the crate's defaults (m=19456 KiB, t=2, p=1), the
 //! OWASP-recommended minimum, producing self-describing PHC strings.
+//!
+//! Each hash needs 19 MiB of memory and tens of milliseconds of one core. At most
+//! `max_concurrent` run at once (a semaphore in front of the blocking pool), so a
+//! flood of logins queues instead of exhausting memory; a request that waits longer
+//! than `queue_timeout` is turned away with [`HashError::Busy`] (503) rather than hang.
 
+use super::config::Hashing;
 use anyhow::Context;
-use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing slot stayed taken for the whole queue timeout.
+    #[error("password hashing is saturated")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
 
 #[derive(Clone)]
 pub struct PasswordHasher {
-    /// A real hash of a random password, made once at startup. A login for an unknown
-    /// email is verified against it, so it costs the same time as a login for a real
-    /// account and the response time does not reveal which emails are registered.
+    /// A real hash of a random password, made once at startup with the current
+    /// parameters. A login for an unknown email is verified against it, so it costs the
+    /// same time as a login for a real account and the response time does not reveal
+    /// which emails are registered.
     dummy_hash: Arc<str>,
+    permits: Arc<Semaphore>,
+    queue_timeout: Duration,
 }
 
 impl PasswordHasher {
-    pub async fn new() -> anyhow::Result<Self> {
+    pub async fn new(config: &Hashing) -> anyhow::Result<Self> {
+        let mut hasher = Self {
+            dummy_hash: Arc::from(""),
+            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            queue_timeout: config.queue_timeout,
+        };
         let random = SecretString::from(format!("{:032x}", rand::random::<u128>()));
-        let dummy_hash = hash_blocking(random).await?;
-        Ok(Self {
-            dummy_hash: dummy_hash.into(),
-        })
+        hasher.dummy_hash = hasher.hash(random).await.map_err(anyhow::Error::from)?.into();
+        Ok(hasher)
     }
 
     /// Hashes a new password with a fresh random salt.
-    pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
-        hash_blocking(password).await
+    pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
+        self.run(move || {
+            let hash = Argon2::default()
+                .hash_password(password.expose_secret().as_bytes())
+                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
+            Ok(hash.to_string())
+        })
+        .await
     }
 
     /// Verifies `password` against a stored PHC string, in constant time (the crate's
     /// comparison). `None` means "no such user": the work is done all the same, against
     /// the dummy hash, and the answer is always `false`.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, HashError> {
         let (phc, is_real) = match stored {
             Some(phc) => (phc, true),
             None => (self.dummy_hash.to_string(), false),
         };
-        let matches = run_blocking(move || {
-            let parsed = PasswordHash::new(&phc).context("stored password hash is not a valid PHC string")?;
-            Ok(Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await?;
+        let matches = self
+            .run(move || {
+                let parsed = PasswordHash::new(&phc).context("stored password hash is not a valid PHC string")?;
+                Ok(Argon2::default()
+                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .is_ok())
+            })
+            .await?;
         Ok(is_real && matches)
     }
-}
 
-async fn hash_blocking(password: SecretString) -> anyhow::Result<String> {
-    run_blocking(move || {
-        let hash = Argon2::default()
-            .hash_password(password.expose_secret().as_bytes())
-            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
-        Ok(hash.to_string())
-    })
-    .await
-}
+    /// Was `stored` made with other parameters than we use now (older, weaker, or
+    /// another algorithm)? Then it should be replaced at the next successful login.
+    pub fn needs_rehash(stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return true;
+        };
+        let current = Params::default();
+        let same_params = Params::try_from(&parsed).is_ok_and(|p| {
+            p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost()
+        });
+        let same_algorithm = parsed.algorithm == Algorithm::Argon2id.ident();
+        let same_version = parsed.version == Some(Version::V0x13.into());
+        !(same_params && same_algorithm && same_version)
+    }
 
-/// argon2 is deliberately slow (tens of milliseconds of pure CPU). Run on the async
-/// runtime, it would stall every other request sharing that worker thread, so it goes
-/// to tokio's blocking pool instead.
-async fn run_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(work)
+    /// Runs argon2 on tokio's blocking pool, at most `max_concurrent` at a time.
+    ///
+    /// argon2 is deliberately slow (tens of milliseconds of pure CPU). On the async
+    /// runtime it would stall every other request sharing that worker thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Busy)?
+            .context("hashing semaphore closed")?;
+        let result = tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
         .await
-        .context("password hashing task failed")?
+        .context("password hashing task failed")?;
+        Ok(result?)
+    }
 }
 
 #[cfg(test)]
@@ -78,11 +124,21 @@ mod tests {
         SecretString::from(s.to_owned())
     }
 
+    async fn hasher() -> PasswordHasher {
+        PasswordHasher::new(&Hashing {
+            max_concurrent: 2,
+            queue_timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn hash_is_argon2id_with_default_parameters_and_verifies() {
-        let hasher = PasswordHasher::new().await.unwrap();
+        let hasher = hasher().await;
         let hash = hasher.hash(secret("correct horse battery staple")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(!PasswordHasher::needs_rehash(&hash));
         assert!(
             hasher
                 .verify(secret("correct horse battery staple"), Some(hash.clone()))
@@ -97,15 +153,31 @@ mod tests {
         );
         assert!(
             !hasher
-                .verify(secret("Correct horse battery staple"), Some(hash))
+                .verify(secret("Correct horse battery staple"), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(secret(" correct horse battery staple"), Some(hash))
                 .await
                 .unwrap()
         );
     }
 
     #[tokio::test]
+    async fn long_passwords_are_not_truncated() {
+        // bcrypt would only look at the first 72 bytes; argon2 sees all of them.
+        let hasher = hasher().await;
+        let long = "x".repeat(100);
+        let hash = hasher.hash(secret(&long)).await.unwrap();
+        assert!(!hasher.verify(secret(&long[..72]), Some(hash.clone())).await.unwrap());
+        assert!(hasher.verify(secret(&long), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn same_password_gets_a_different_salt_each_time() {
-        let hasher = PasswordHasher::new().await.unwrap();
+        let hasher = hasher().await;
         let a = hasher.hash(secret("same password")).await.unwrap();
         let b = hasher.hash(secret("same password")).await.unwrap();
         assert_ne!(a, b);
@@ -113,13 +185,41 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_user_never_verifies() {
-        let hasher = PasswordHasher::new().await.unwrap();
+        let hasher = hasher().await;
         assert!(!hasher.verify(secret("anything"), None).await.unwrap());
     }
 
     #[tokio::test]
     async fn corrupt_stored_hash_is_an_error_not_a_match() {
-        let hasher = PasswordHasher::new().await.unwrap();
+        let hasher = hasher().await;
         assert!(hasher.verify(secret("x"), Some("not-a-phc".into())).await.is_err());
+    }
+
+    #[test]
+    fn weaker_or_foreign_hashes_need_a_rehash() {
+        assert!(PasswordHasher::needs_rehash(
+            "$argon2id$v=19$m=4096,t=1,p=1$c29tZXNhbHQ$ZXhhbXBsZWhhc2g"
+        ));
+        assert!(PasswordHasher::needs_rehash(
+            "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$ZXhhbXBsZWhhc2g"
+        ));
+        assert!(PasswordHasher::needs_rehash("$2b$12$abcdefghijklmnopqrstuv"));
+    }
+
+    #[tokio::test]
+    async fn a_saturated_hasher_turns_requests_away() {
+        let hasher = PasswordHasher::new(&Hashing {
+            max_concurrent: 1,
+            queue_timeout: Duration::from_millis(1),
+        })
+        .await
+        .unwrap();
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        assert!(matches!(
+            hasher.hash(secret("whatever password")).await,
+            Err(HashError::Busy)
+        ));
+        drop(held);
+        assert!(hasher.hash(secret("whatever password")).await.is_ok());
     }
 }

@@ -1,12 +1,15 @@
 //! `AppState`: what every server function needs, provided to them as Leptos context.
 
 use super::config::Config;
+use super::limiter::RateLimiter;
 use super::password::PasswordHasher;
 use super::token::TokenIssuer;
 use super::users::UserStore;
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -14,10 +17,15 @@ pub struct AppState {
     pub users: UserStore,
     pub hasher: PasswordHasher,
     pub tokens: TokenIssuer,
+    /// Failed logins per account (normalised email), known or not.
+    pub login_failures: Arc<RateLimiter<String>>,
+    /// Signup and login requests per client IP.
+    pub auth_requests: Arc<RateLimiter<IpAddr>>,
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl AppState {
-    /// Opens (creating if needed) and migrates the database, and prepares the hasher.
+    /// Opens (creating if needed) and migrates the database, and prepares the services.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(&config.database_url)
             .with_context(|| "DATABASE_URL is not a valid SQLite URL")?
@@ -38,10 +46,22 @@ impl AppState {
             .run(&pool)
             .await
             .context("applying database migrations")?;
+        let limits = &config.limits;
         Ok(Self {
             users: UserStore::new(pool),
-            hasher: PasswordHasher::new().await?,
-            tokens: TokenIssuer::new(&config.jwt_secret),
+            hasher: PasswordHasher::new(&config.hashing).await?,
+            tokens: TokenIssuer::new(&config.jwt_secret, config.jwt_previous_secret.as_ref()),
+            login_failures: Arc::new(RateLimiter::new(
+                limits.login_failures,
+                limits.login_failure_window,
+                limits.max_tracked_keys,
+            )),
+            auth_requests: Arc::new(RateLimiter::new(
+                limits.auth_requests_per_ip_per_minute,
+                Duration::from_secs(60),
+                limits.max_tracked_keys,
+            )),
+            trusted_proxies: config.trusted_proxies.clone().into(),
         })
     }
 }

@@ -30,13 +30,16 @@ pub struct TokenRejected(pub &'static str);
 #[derive(Clone)]
 pub struct TokenIssuer {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key first, then the previous one during a rotation.
+    decoding: Vec<DecodingKey>,
     validation: Validation,
     ttl: Duration,
 }
 
 impl TokenIssuer {
-    pub fn new(secret: &SecretSlice<u8>) -> Self {
+    /// Signs with `secret`; verifies with `secret` and, during a key rotation, with
+    /// `previous` (which is never used to sign).
+    pub fn new(secret: &SecretSlice<u8>, previous: Option<&SecretSlice<u8>>) -> Self {
         let key = secret.expose_secret();
         // Pin the algorithm: the token's own header is never trusted to choose it,
         // which rules out `alg: none` and algorithm-confusion attacks.
@@ -47,9 +50,11 @@ impl TokenIssuer {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = 5;
+        let mut decoding = vec![DecodingKey::from_secret(key)];
+        decoding.extend(previous.map(|p| DecodingKey::from_secret(p.expose_secret())));
         Self {
             encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
+            decoding,
             validation,
             ttl: ACCESS_TOKEN_TTL,
         }
@@ -69,24 +74,36 @@ impl TokenIssuer {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing access token")
     }
 
-    /// Checks signature, algorithm, expiry, issuer and audience; returns the user id.
+    /// Checks signature, algorithm, expiry, not-before, issuer and audience; returns the
+    /// user id. Key material in the token's header (`jwk`, `jku`, `kid`) is ignored: the
+    /// keys are ours, fixed at startup.
     pub fn verify(&self, token: &str) -> Result<i64, TokenRejected> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            TokenRejected(match e.kind() {
-                ErrorKind::ExpiredSignature => "expired",
-                ErrorKind::InvalidSignature => "bad signature",
-                ErrorKind::InvalidAlgorithm => "wrong algorithm",
-                ErrorKind::ImmatureSignature => "not yet valid",
-                ErrorKind::MissingRequiredClaim(_) => "missing claim",
-                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => "wrong issuer or audience",
-                _ => "malformed",
-            })
-        })?;
-        data.claims
-            .sub
-            .parse()
-            .map_err(|_| TokenRejected("subject is not a user id"))
+        use jsonwebtoken::errors::ErrorKind;
+        let mut rejection = TokenRejected("malformed");
+        for key in &self.decoding {
+            match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
+                Ok(data) => {
+                    return data
+                        .claims
+                        .sub
+                        .parse()
+                        .map_err(|_| TokenRejected("subject is not a user id"));
+                }
+                // Try the previous key only when this one's signature did not match.
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => rejection = TokenRejected("bad signature"),
+                Err(e) => {
+                    return Err(TokenRejected(match e.kind() {
+                        ErrorKind::ExpiredSignature => "expired",
+                        ErrorKind::InvalidAlgorithm => "wrong algorithm",
+                        ErrorKind::ImmatureSignature => "not yet valid",
+                        ErrorKind::MissingRequiredClaim(_) => "missing claim",
+                        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => "wrong issuer or audience",
+                        _ => "malformed",
+                    }));
+                }
+            }
+        }
+        Err(rejection)
     }
 }
 
@@ -95,7 +112,7 @@ mod tests {
     use super::*;
 
     fn issuer(secret: &[u8]) -> TokenIssuer {
-        TokenIssuer::new(&SecretSlice::from(secret.to_vec()))
+        TokenIssuer::new(&SecretSlice::from(secret.to_vec()), None)
     }
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -142,6 +159,17 @@ mod tests {
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap();
         assert_eq!(issuer(KEY).verify(&token), Err(TokenRejected("expired")));
+    }
+
+    #[test]
+    fn previous_key_verifies_but_never_signs() {
+        let old = b"the-previous-key-the-previous-key-0000";
+        let rotated = TokenIssuer::new(&SecretSlice::from(KEY.to_vec()), Some(&SecretSlice::from(old.to_vec())));
+        let old_token = issuer(old).issue(5).unwrap();
+        assert_eq!(rotated.verify(&old_token), Ok(5));
+        let new_token = rotated.issue(6).unwrap();
+        assert_eq!(issuer(KEY).verify(&new_token), Ok(6));
+        assert!(issuer(old).verify(&new_token).is_err());
     }
 
     #[test]

@@ -86,4 +86,14 @@ impl UserStore {
                 .await?;
         Ok(row.map(User::from))
     }
+
+    /// Replaces a password hash (after a login found it made with older parameters).
+    pub async fn update_password_hash(&self, id: i64, password_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

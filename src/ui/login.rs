@@ -16,8 +16,8 @@ struct LoginForm {
 
 impl LoginForm {
     fn check(&self) -> Result<(), String> {
-        Email::parse(&self.email).map_err(|e| e.message.to_owned())?;
-        check_login_password(self.password.expose()).map_err(|e| e.message.to_owned())
+        Email::parse(&self.email).map_err(|e| e.message)?;
+        check_login_password(self.password.expose()).map_err(|e| e.message)
     }
 }
 

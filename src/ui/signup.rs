@@ -18,9 +18,9 @@ struct SignupForm {
 impl SignupForm {
     /// The same rules the server enforces, checked before anything is sent.
     fn check(&self) -> Result<(), String> {
-        Email::parse(&self.email).map_err(|e| e.message.to_owned())?;
-        Username::parse(&self.username).map_err(|e| e.message.to_owned())?;
-        check_new_password(self.password.expose()).map_err(|e| e.message.to_owned())
+        Email::parse(&self.email).map_err(|e| e.message)?;
+        Username::parse(&self.username).map_err(|e| e.message)?;
+        check_new_password(self.password.expose(), &self.email, &self.username).map_err(|e| e.message)
     }
 }
 

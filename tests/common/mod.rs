@@ -1,15 +1,23 @@
 //! Test harness: the real application, started in-process on 127.0.0.1:0 with a fresh
 //! temporary database, driven over HTTP.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
 
 use authkit::server::{Config, build_router};
 use leptos::config::LeptosOptions;
-use secrecy::SecretSlice;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use tempfile::TempDir;
 
 pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
+/// Throttles are generous by default so that tests which are not about them never trip
+/// them (every test client is 127.0.0.1); tests about them pass their own settings.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("AUTH_RATE_PER_IP_PER_MINUTE", "100000"),
+    ("LOGIN_MAX_FAILURES", "100000"),
+];
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
@@ -28,14 +36,23 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        authkit::server::init_tracing();
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with these environment settings on top of the test defaults.
+    pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let config = Config {
-            data_dir: dir.path().to_path_buf(),
-            database_url: database_url.clone(),
-            jwt_secret: SecretSlice::from(SECRET.to_vec()),
-        };
+        let mut vars: HashMap<String, String> = DEFAULTS
+            .iter()
+            .chain(settings)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        vars.insert("DATA_DIR".into(), dir.path().display().to_string());
+        vars.insert("DATABASE_URL".into(), database_url.clone());
+        vars.entry("JWT_SECRET".into())
+            .or_insert_with(|| String::from_utf8(SECRET.to_vec()).expect("utf-8 secret"));
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
         let options = LeptosOptions::builder().output_name("authkit").build();
         let router = build_router(&config, options).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

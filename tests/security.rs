@@ -1,0 +1,662 @@
+//! Defences against attackers and bad input (issue: "Hold up against attackers and bad
+//! input"), each checked against the running application.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{PASSWORD, Reply, SECRET, TestApp};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+    reply.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn assert_422_about(reply: &Reply, field: &str, words: &str) {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let detail = reply.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with(&format!("{field}:")), "{detail}");
+    assert!(detail.contains(words), "{detail:?} should say {words:?}");
+}
+
+/// `n` Cyrillic letters in a scrambled order (a repeated letter would be refused as
+/// guessable, which is not what these tests are about).
+fn cyrillic(n: usize) -> String {
+    let alphabet: Vec<char> = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя".chars().collect();
+    (0..n)
+        .map(|i| alphabet[(i * 17 + i * i * 5 + 3) % alphabet.len()])
+        .collect()
+}
+
+async fn signup_with_password(app: &TestApp, email: &str, password: &str) -> Reply {
+    app.post_json(
+        "/auth/signup",
+        &json!({"email": email, "password": password, "username": "someone"}),
+    )
+    .await
+}
+
+// ------------------------------------------------------------------ passwords
+
+#[tokio::test]
+async fn password_length_is_8_to_128_code_points() {
+    let app = TestApp::spawn().await;
+    assert_422_about(
+        &signup_with_password(&app, "a@example.com", "Tr0ub4d").await,
+        "password",
+        "at least 8",
+    );
+    let too_long = cyrillic(129);
+    assert_422_about(
+        &signup_with_password(&app, "a@example.com", &too_long).await,
+        "password",
+        "at most 128",
+    );
+    assert_eq!(app.user_count().await, 0);
+    // 128 Cyrillic letters are 256 bytes and allowed; so are emoji and spaces.
+    for (i, password) in [
+        cyrillic(128),
+        "🦀 crabs 🦀 rule 🦀 the sea".to_owned(),
+        "пароль с пробелами внутри".to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let email = format!("u{i}@example.com");
+        assert_eq!(
+            signup_with_password(&app, &email, password).await.status,
+            200,
+            "{password}"
+        );
+        assert_eq!(app.login(&email, password).await.status, 200, "{password}");
+    }
+}
+
+#[tokio::test]
+async fn passwords_are_compared_exactly_as_sent() {
+    let app = TestApp::spawn().await;
+    let password = "  Leading and trailing spaces  ";
+    assert_eq!(
+        signup_with_password(&app, "exact@example.com", password).await.status,
+        200
+    );
+    assert_eq!(app.login("exact@example.com", password.trim()).await.status, 401);
+    assert_eq!(
+        app.login("exact@example.com", &password.to_uppercase()).await.status,
+        401
+    );
+    assert_eq!(app.login("exact@example.com", password).await.status, 200);
+
+    // No truncation: a 100-character password does not log in with its first 72.
+    let long: String = (0..100).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+    assert_eq!(signup_with_password(&app, "long@example.com", &long).await.status, 200);
+    assert_eq!(app.login("long@example.com", &long[..72]).await.status, 401);
+    assert_eq!(app.login("long@example.com", &long).await.status, 200);
+}
+
+#[tokio::test]
+async fn common_and_personal_passwords_are_refused_with_a_reason() {
+    let app = TestApp::spawn().await;
+    for common in [
+        "password",
+        "12345678",
+        "iloveyou",
+        "qwertyuiop",
+        "password123",
+        "football1",
+    ] {
+        let reply = signup_with_password(&app, "c@example.com", common).await;
+        assert_422_about(&reply, "password", "too common or easy to guess");
+    }
+    let personal = [
+        ("ann.lee@example.com", "ann.lee@example.com", "someone"),
+        ("ann.lee1@example.com", "ANN.LEE1", "someone"),
+        ("x@example.com", "Grace Hopper 1906", "grace hopper 1906"),
+    ];
+    for (email, password, username) in personal {
+        let reply = app
+            .post_json(
+                "/auth/signup",
+                &json!({"email": email, "password": password, "username": username}),
+            )
+            .await;
+        assert_422_about(&reply, "password", "must not be your email address or username");
+    }
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_hash_with_old_parameters_is_upgraded_at_login() {
+    use argon2::password_hash::PasswordHasher as _;
+    let app = TestApp::spawn().await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    );
+    let old_hash = weak.hash_password(PASSWORD.as_bytes()).unwrap().to_string();
+    assert!(old_hash.contains("m=4096,t=1,p=1"));
+    sqlx::query("INSERT INTO users (email, username, password_hash) VALUES ('old@example.com', 'old', $1)")
+        .bind(&old_hash)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    assert_eq!(app.login("old@example.com", PASSWORD).await.status, 200);
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'old@example.com'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert_eq!(app.login("old@example.com", PASSWORD).await.status, 200);
+    assert_eq!(app.login("old@example.com", "wrong password!").await.status, 401);
+}
+
+// ------------------------------------------------------------------ other input
+
+#[tokio::test]
+async fn wrong_content_type_is_415_and_large_bodies_413() {
+    let app = TestApp::spawn().await;
+    let body = json!({"email": "ct@example.com", "password": PASSWORD, "username": "ct"}).to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data"),
+    ] {
+        let mut request = app.client.post(app.url("/auth/signup")).body(body.clone());
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, 415, "{content_type:?}: {}", reply.text);
+        assert_eq!(reply.body, json!({"detail": "Content-Type must be application/json"}));
+    }
+    let charset = app
+        .send(
+            app.client
+                .post(app.url("/auth/signup"))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(body),
+        )
+        .await;
+    assert_eq!(charset.status, 200, "{}", charset.text);
+
+    // Just over 16 KiB: refused before the password is looked at.
+    let padded = json!({"email": "big@example.com", "password": "p".repeat(16 * 1024), "username": "big"});
+    let reply = app.post_json("/auth/signup", &padded).await;
+    assert_eq!(reply.status, 413, "{}", reply.text);
+    assert_eq!(reply.body, json!({"detail": "Request body too large"}));
+    let reply = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "big@example.com", "password": "p".repeat(16 * 1024)}),
+        )
+        .await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn clients_cannot_set_fields_they_were_not_offered() {
+    let app = TestApp::spawn().await;
+    for extra in ["role", "id", "is_admin", "password_hash"] {
+        let mut body = json!({"email": "x@example.com", "password": PASSWORD, "username": "x"});
+        body[extra] = json!("admin");
+        let reply = app.post_json("/auth/signup", &body).await;
+        assert_eq!(reply.status, 422, "{}", reply.text);
+        assert!(reply.body["detail"].as_str().unwrap().contains(extra));
+    }
+    let reply = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "x@example.com", "password": PASSWORD, "otp": 1}),
+        )
+        .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(app.user_count().await, 0);
+}
+
+#[tokio::test]
+async fn email_and_username_limits() {
+    let app = TestApp::spawn().await;
+    let long_email = format!(
+        "{}@{}.com",
+        "a".repeat(64),
+        ["b".repeat(61), "c".repeat(60), "d".repeat(63)].join(".")
+    );
+    assert_eq!(long_email.len(), 255);
+    let reply = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": long_email, "password": PASSWORD, "username": "u"}),
+        )
+        .await;
+    assert_422_about(&reply, "email", "254");
+    for bad_name in ["", "   ", "tab\there", &"n".repeat(51)] {
+        let reply = app
+            .post_json(
+                "/auth/signup",
+                &json!({"email": "n@example.com", "password": PASSWORD, "username": bad_name}),
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{bad_name:?}");
+    }
+    let reply = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": "n@example.com", "password": PASSWORD, "username": "  Ann  "}),
+        )
+        .await;
+    assert_eq!(reply.body["username"], "Ann");
+}
+
+// ------------------------------------------------------------------ brute force
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    app.signup("victim@example.com", "v").await;
+    app.signup("bystander@example.com", "b").await;
+    for _ in 0..3 {
+        assert_eq!(app.login("victim@example.com", "wrong password!").await.status, 401);
+    }
+    // Now even the right password waits: the attacker cannot tell it was right.
+    let throttled = app.login("VICTIM@example.com", PASSWORD).await;
+    assert_eq!(throttled.status, 429, "{}", throttled.text);
+    let retry_after: u64 = header(&throttled, "retry-after").expect("Retry-After").parse().unwrap();
+    // 3 failures per 15 minutes drain one every 300 s.
+    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    assert!(
+        throttled.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many attempts")
+    );
+    // Other accounts are unaffected.
+    assert_eq!(app.login("bystander@example.com", PASSWORD).await.status, 200);
+    // Unknown emails are throttled the same way, so a 429 reveals nothing.
+    for _ in 0..3 {
+        assert_eq!(app.login("nobody@example.com", "wrong password!").await.status, 401);
+    }
+    assert_eq!(app.login("nobody@example.com", "wrong password!").await.status, 429);
+}
+
+#[tokio::test]
+async fn signup_and_login_are_throttled_per_client_ip() {
+    let app = TestApp::spawn_with(&[("AUTH_RATE_PER_IP_PER_MINUTE", "4")]).await;
+    assert_eq!(app.signup("ip@example.com", "ip").await.status, 200);
+    for _ in 0..3 {
+        assert_eq!(app.login("ip@example.com", PASSWORD).await.status, 200);
+    }
+    // A forged X-Forwarded-For from an untrusted peer changes nothing.
+    let forged = app
+        .send(
+            app.client
+                .post(app.url("/auth/login"))
+                .header("X-Forwarded-For", "203.0.113.77")
+                .json(&json!({"email": "ip@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(forged.status, 429, "{}", forged.text);
+    let retry_after: u64 = header(&forged, "retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=15).contains(&retry_after), "{retry_after}");
+    assert_eq!(app.signup("ip2@example.com", "ip").await.status, 429);
+    // GET /auth/me is not a credential endpoint and is not throttled.
+    assert_eq!(app.me(None).await.status, 401);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_trusted_only_from_listed_proxies() {
+    let app = TestApp::spawn_with(&[("AUTH_RATE_PER_IP_PER_MINUTE", "2"), ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let login_from = |ip: &'static str| {
+        app.send(
+            app.client
+                .post(app.url("/auth/login"))
+                .header("X-Forwarded-For", ip)
+                .json(&json!({"email": "p@example.com", "password": PASSWORD})),
+        )
+    };
+    assert_eq!(login_from("198.51.100.1").await.status, 401);
+    assert_eq!(login_from("198.51.100.1").await.status, 401);
+    assert_eq!(login_from("198.51.100.1").await.status, 429);
+    // Behind our proxy, another client has its own allowance.
+    assert_eq!(login_from("198.51.100.2").await.status, 401);
+}
+
+// ------------------------------------------------------------------ hashing under load
+
+#[tokio::test]
+async fn saturated_hashing_answers_503_with_retry_after_instead_of_hanging() {
+    let app = TestApp::spawn_with(&[("HASH_MAX_CONCURRENT", "1"), ("HASH_QUEUE_TIMEOUT_MS", "1")]).await;
+    app.signup("load@example.com", "l").await;
+    let attempts = (0..12).map(|_| app.login("load@example.com", PASSWORD));
+    let replies = futures::future::join_all(attempts).await;
+    let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(
+        !busy.is_empty(),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for reply in &busy {
+        assert_eq!(header(reply, "retry-after"), Some("1"));
+        assert_eq!(
+            reply.body["detail"],
+            "The server is busy. Please try again in a moment."
+        );
+    }
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 503));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_signups_all_succeed() {
+    let app = TestApp::spawn().await;
+    let app = &app;
+    let signups = (0..50).map(|i| {
+        let email = format!("many{i}@example.com");
+        async move { app.signup(&email, "many").await }
+    });
+    let replies = futures::future::join_all(signups).await;
+    let failures: Vec<_> = replies.iter().filter(|r| r.status != 200).map(|r| &r.text).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(app.user_count().await, 50);
+}
+
+// ------------------------------------------------------------------ tokens
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hmac_sign(alg: Algorithm, claims: &Value, key: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+}
+
+/// A token whose header is exactly `header_json`, HMAC-SHA256-signed with `key`.
+fn with_header(header_json: &Value, claims: &Value, key: &[u8]) -> String {
+    let valid = hmac_sign(Algorithm::HS256, claims, key);
+    let payload = valid.split('.').nth(1).unwrap();
+    let signing_input = format!("{}.{}", b64(header_json.to_string().as_bytes()), payload);
+    let signature = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_secret(key),
+        Algorithm::HS256,
+    )
+    .unwrap();
+    format!("{signing_input}.{signature}")
+}
+
+#[tokio::test]
+async fn token_attacks_are_401_invalid_token() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("attacked@example.com").await;
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    let claims = |overrides: Value| {
+        let mut c = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "j"});
+        for (k, v) in overrides.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    };
+    let good = hmac_sign(Algorithm::HS256, &claims(json!({})), SECRET);
+    assert_eq!(
+        app.me(Some(&format!("Bearer {good}"))).await.status,
+        200,
+        "sanity: a well-formed token works"
+    );
+    // Header key material pointing anywhere changes nothing when the signature is ours.
+    let with_kid = with_header(
+        &json!({"alg": "HS256", "typ": "JWT", "kid": "../../../dev/null"}),
+        &claims(json!({})),
+        SECRET,
+    );
+    assert_eq!(app.me(Some(&format!("Bearer {with_kid}"))).await.status, 200);
+
+    let attacker_key = b"attacker-controlled-key-attacker-controlled";
+    let (head, rest) = token.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    let mut flipped = signature.as_bytes().to_vec();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let attacks: Vec<(&str, String)> = vec![
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(br#"{"alg":"none","typ":"JWT"}"#),
+                b64(claims(json!({})).to_string().as_bytes())
+            ),
+        ),
+        ("HS512", hmac_sign(Algorithm::HS512, &claims(json!({})), SECRET)),
+        (
+            "RS256 header, HMAC signature",
+            with_header(&json!({"alg": "RS256", "typ": "JWT"}), &claims(json!({})), SECRET),
+        ),
+        ("stripped signature", format!("{head}.{payload}.")),
+        (
+            "flipped signature",
+            format!("{head}.{payload}.{}", String::from_utf8(flipped).unwrap()),
+        ),
+        (
+            "expired",
+            hmac_sign(
+                Algorithm::HS256,
+                &claims(json!({"iat": now - 3600, "exp": now - 60})),
+                SECRET,
+            ),
+        ),
+        (
+            "missing exp",
+            hmac_sign(Algorithm::HS256, &claims(json!({"exp": null})), SECRET),
+        ),
+        (
+            "future nbf",
+            hmac_sign(Algorithm::HS256, &claims(json!({"nbf": now + 600})), SECRET),
+        ),
+        (
+            "wrong iss",
+            hmac_sign(Algorithm::HS256, &claims(json!({"iss": "someone-else"})), SECRET),
+        ),
+        (
+            "wrong aud",
+            hmac_sign(Algorithm::HS256, &claims(json!({"aud": "another-app"})), SECRET),
+        ),
+        (
+            "another key",
+            hmac_sign(Algorithm::HS256, &claims(json!({})), attacker_key),
+        ),
+        (
+            "embedded jwk of the attacker's key",
+            with_header(
+                &json!({"alg": "HS256", "jwk": {"kty": "oct", "k": b64(attacker_key)}, "jku": "https://evil.example/jwks"}),
+                &claims(json!({})),
+                attacker_key,
+            ),
+        ),
+        (
+            "tampered subject",
+            format!(
+                "{head}.{}.{signature}",
+                b64(claims(json!({"sub": "1"})).to_string().as_bytes())
+            ),
+        ),
+    ];
+    for (name, bad) in attacks {
+        let reply = app.me(Some(&format!("Bearer {bad}"))).await;
+        assert_eq!(reply.status, 401, "{name}: {}", reply.text);
+        assert_eq!(
+            header(&reply, "www-authenticate"),
+            Some(r#"Bearer error="invalid_token""#),
+            "{name}"
+        );
+        assert_eq!(
+            reply.body,
+            json!({"detail": "Could not validate credentials"}),
+            "{name}"
+        );
+    }
+
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let reply = app.me(Some(&format!("Bearer {token}"))).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        header(&reply, "www-authenticate"),
+        Some(r#"Bearer error="invalid_token""#)
+    );
+}
+
+#[tokio::test]
+async fn previous_secret_verifies_old_tokens_during_rotation() {
+    let old = "the-previous-secret-the-previous-secret!";
+    let app = TestApp::spawn_with(&[("JWT_SECRET_PREVIOUS", old)]).await;
+    let (id, fresh) = app.user_with_token("rotate@example.com").await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims =
+        json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "r"});
+    let old_token = hmac_sign(Algorithm::HS256, &claims, old.as_bytes());
+    assert_eq!(app.me(Some(&format!("Bearer {old_token}"))).await.status, 200);
+    // New tokens are signed with the current key only.
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.set_audience(&["authkit"]);
+    assert!(
+        jsonwebtoken::decode::<Value>(&fresh, &jsonwebtoken::DecodingKey::from_secret(SECRET), &validation).is_ok()
+    );
+    assert!(
+        jsonwebtoken::decode::<Value>(
+            &fresh,
+            &jsonwebtoken::DecodingKey::from_secret(old.as_bytes()),
+            &validation
+        )
+        .is_err()
+    );
+}
+
+// ------------------------------------------------------------------ responses
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let app = TestApp::spawn().await;
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    let headers = page.headers().clone();
+    let html = page.text().await.unwrap();
+    let csp = headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("'unsafe-inline'"), "{csp}");
+    // The nonce in the header is the one on the page's inline scripts.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "hydration script must carry the CSP nonce"
+    );
+    // ...and it changes on every response.
+    let again = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_ne!(
+        again
+            .headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        csp
+    );
+
+    let api = app.me(None).await;
+    for reply_headers in [&headers, &api.headers] {
+        assert_eq!(reply_headers.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(reply_headers.get("referrer-policy").unwrap(), "no-referrer");
+        assert!(
+            reply_headers.get("strict-transport-security").is_none(),
+            "no HSTS without HTTPS"
+        );
+        assert!(reply_headers.get("access-control-allow-origin").is_none());
+    }
+    assert_eq!(
+        header(&api, "content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_https_is_configured() {
+    let app = TestApp::spawn_with(&[("PUBLIC_URL", "https://auth.example.com")]).await;
+    let reply = app.me(None).await;
+    assert_eq!(
+        header(&reply, "strict-transport-security"),
+        Some("max-age=63072000; includeSubDomains")
+    );
+}
+
+#[tokio::test]
+async fn foreign_origins_get_no_cors_headers() {
+    let app = TestApp::spawn().await;
+    let preflight = app
+        .send(
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/auth/login"))
+                .header("Origin", "https://evil.example")
+                .header("Access-Control-Request-Method", "POST"),
+        )
+        .await;
+    assert!(header(&preflight, "access-control-allow-origin").is_none());
+    let login = app
+        .send(
+            app.client
+                .post(app.url("/auth/login"))
+                .header("Origin", "https://evil.example")
+                .json(&json!({"email": "a@example.com", "password": "whatever"})),
+        )
+        .await;
+    assert!(header(&login, "access-control-allow-origin").is_none());
+    assert!(header(&login, "access-control-allow-credentials").is_none());
+}
+
+#[tokio::test]
+async fn server_errors_are_generic_with_an_error_id() {
+    let app = TestApp::spawn().await;
+    // Break the database under the running app.
+    sqlx::query("DROP TABLE users").execute(&app.db).await.unwrap();
+    let reply = app.signup("broken@example.com", "b").await;
+    assert_eq!(reply.status, 500, "{}", reply.text);
+    let error_id = reply.body["error_id"].as_str().expect("error_id");
+    assert_eq!(error_id.len(), 16);
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Internal server error", "error_id": error_id})
+    );
+    for leak in ["users", "SQL", "sqlite", "table", "/"] {
+        assert!(!reply.text.contains(leak), "{leak} in {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_a_json_503() {
+    let app = TestApp::spawn_with(&[("REQUEST_TIMEOUT_MS", "1")]).await;
+    let reply = app.signup("slow@example.com", "s").await;
+    assert_eq!(reply.status, 503, "{}", reply.text);
+    assert_eq!(reply.body, json!({"detail": "Service Unavailable"}));
+}
