@@ -4,6 +4,7 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     authkit::server::init_tracing();
+    authkit::server::memory::return_large_blocks_to_the_system();
     match authkit::server::run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod limiter;
+pub mod memory;
 pub mod password;
 pub mod password_policy;
 pub mod state;
