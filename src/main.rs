@@ -1,14 +1,31 @@
-//! The server binary: configuration from the environment, then serve until SIGTERM/SIGINT.
+//! The server binary: serves by default; `create-admin` and `promote` manage admins
+//! (see `authkit::server::cli`).
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use authkit::server::cli::{Command, USAGE};
     authkit::server::init_tracing();
-    authkit::server::memory::return_large_blocks_to_the_system();
-    match authkit::server::run().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match Command::parse(&args) {
+        Ok(command) => command,
+        Err(problem) => {
+            eprintln!("{problem}\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Serve => {
+            authkit::server::memory::return_large_blocks_to_the_system();
+            authkit::server::run().await
+        }
+        other => authkit::server::cli::run(other).await,
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
+            eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }

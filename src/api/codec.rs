@@ -5,7 +5,7 @@
 //! any field the endpoint does not take — a client cannot slip in `role` or `id`.
 
 use bytes::Bytes;
-use leptos::server_fn::codec::Post;
+use leptos::server_fn::codec::{Patch, Post};
 use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{Serialize, de::DeserializeOwned};
 use std::fmt;
@@ -14,6 +14,8 @@ pub struct StrictJsonEncoding;
 
 /// POST with a JSON object body, decoded strictly.
 pub type ApiJson = Post<StrictJsonEncoding>;
+/// PATCH with a JSON object body, decoded strictly.
+pub type ApiPatchJson = Patch<StrictJsonEncoding>;
 
 impl ContentType for StrictJsonEncoding {
     const CONTENT_TYPE: &'static str = "application/json";
@@ -63,8 +65,12 @@ impl<T: DeserializeOwned> Decodes<T> for StrictJsonEncoding {
     type Error = BodyError;
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
+        // An endpoint without arguments may be called with no body at all.
+        let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Object(serde_json::Map::new())
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))?
+        };
         if !value.is_object() {
             return Err(BodyError::NotAnObject);
         }
@@ -131,5 +137,7 @@ mod tests {
         );
         assert_eq!(decode("[1,2]").unwrap_err(), "Request body must be a JSON object");
         assert!(decode("{not json").unwrap_err().starts_with("Malformed JSON body"));
+        // No body is no arguments: fine for an endpoint without any, a missing field otherwise.
+        assert_eq!(decode("").unwrap_err(), "missing field `email`");
     }
 }

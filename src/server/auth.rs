@@ -2,21 +2,87 @@
 //! database. Server functions in `crate::api` call these and nothing else.
 
 use super::client_ip::client_ip;
+use super::cookies::refresh_token_from;
 use super::error::AuthError;
 use super::password::PasswordHasher;
 use super::password_policy::check_not_guessable;
+use super::sessions::{IssuedSession, RefreshRefused};
 use super::state::AppState;
-use super::users::CreateUserError;
-use crate::api::{Password, TokenResponse, User};
+use super::users::{CreateUserError, StoredUser};
+use crate::api::{LoggedOut, Password, Role, TokenResponse, User};
 use crate::validation::{Email, Username, check_login_password, check_new_password};
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-fn state() -> Result<AppState, AuthError> {
+pub(super) fn state() -> Result<AppState, AuthError> {
     use_context::<AppState>().ok_or_else(|| AuthError::internal(anyhow::anyhow!("AppState missing from context")))
+}
+
+/// The person behind a request: a valid access token whose session is still active and
+/// whose user still exists. The user row is read on every request, so a role change or
+/// a revoked session takes effect at once.
+pub(super) struct Principal {
+    pub user: StoredUser,
+    pub session_id: String,
+}
+
+pub(super) async fn authenticate(state: &AppState) -> Result<Principal, AuthError> {
+    let headers: HeaderMap = leptos_axum::extract().await.map_err(AuthError::internal)?;
+    let token = bearer_token(&headers)?;
+    let claims = state
+        .tokens
+        .verify(token)
+        .map_err(|rejected| AuthError::InvalidToken(rejected.0))?;
+    tracing::Span::current().record("user_id", claims.user_id);
+    // The session must belong to the token's subject: a token cannot borrow another
+    // user's session.
+    if !state.sessions.is_active(&claims.session_id, claims.user_id).await? {
+        return Err(AuthError::InvalidToken("session revoked or expired"));
+    }
+    let user = state
+        .users
+        .find_by_id(claims.user_id)
+        .await?
+        .ok_or(AuthError::InvalidToken("user no longer exists"))?;
+    Ok(Principal { user, session_id: claims.session_id })
+}
+
+/// Adds a `Set-Cookie` header to the response being built.
+pub(super) fn send_cookie(cookie: Option<HeaderValue>) {
+    if let (Some(cookie), Some(response)) = (cookie, use_context::<ResponseOptions>()) {
+        response.append_header(header::SET_COOKIE, cookie);
+    }
+}
+
+/// Starts a session for the user: sets the refresh cookie and returns an access token.
+pub(super) async fn start_session(state: &AppState, user_id: i64) -> Result<String, AuthError> {
+    let session = state.sessions.create(user_id).await?;
+    issue_for(state, &session)
+}
+
+fn issue_for(state: &AppState, session: &IssuedSession) -> Result<String, AuthError> {
+    send_cookie(state.cookies.set(&session.refresh_token.0));
+    Ok(state.tokens.issue(session.user_id, &session.session_id)?)
+}
+
+/// Checks a logged-in person's password (to confirm a sensitive action), with the same
+/// per-account failure throttle as logins.
+pub(super) async fn confirm_password(state: &AppState, user: &StoredUser, password: Password) -> Result<(), AuthError> {
+    let account = user.email.clone();
+    state
+        .login_failures
+        .check(&account, Instant::now())
+        .map_err(AuthError::TooManyRequests)?;
+    if state.hasher.verify(password.into_secret(), Some(user.password_hash.clone())).await? {
+        Ok(())
+    } else {
+        state.login_failures.record(account, Instant::now());
+        Err(AuthError::WrongPassword)
+    }
 }
 
 /// Counts this request against its client's signup/login allowance.
@@ -43,7 +109,7 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
     let hash = state.hasher.hash(password.into_secret()).await?;
     let user = state
         .users
-        .create(&email, &username, &hash)
+        .create(&email, &username, &hash, Role::User)
         .await
         .map_err(|e| match e {
             CreateUserError::EmailTaken => AuthError::EmailTaken,
@@ -97,26 +163,56 @@ pub async fn login(email: String, password: Password) -> Result<TokenResponse, A
             Err(e) => tracing::warn!(error = %e, "could not upgrade password hash"),
         }
     }
-    let token = state.tokens.issue(user_id)?;
+    let token = start_session(&state, user_id).await?;
     tracing::debug!("user logged in");
     Ok(TokenResponse::bearer(token))
 }
 
+#[tracing::instrument(name = "refresh", skip_all, fields(user_id))]
+pub async fn refresh() -> Result<TokenResponse, AuthError> {
+    let state = state()?;
+    let headers: HeaderMap = leptos_axum::extract().await.map_err(AuthError::internal)?;
+    let presented = refresh_token_from(&headers).ok_or(AuthError::InvalidToken("no refresh cookie"))?;
+    match state.sessions.rotate(&presented).await? {
+        Ok(session) => {
+            tracing::Span::current().record("user_id", session.user_id);
+            Ok(TokenResponse::bearer(issue_for(&state, &session)?))
+        }
+        Err(refused) => {
+            send_cookie(state.cookies.clear());
+            if refused == RefreshRefused::Reused {
+                tracing::warn!("refresh token reused: session revoked");
+            }
+            Err(AuthError::InvalidToken(match refused {
+                RefreshRefused::Reused => "refresh token reused",
+                RefreshRefused::Invalid => "refresh token unknown, revoked or expired",
+            }))
+        }
+    }
+}
+
+#[tracing::instrument(name = "logout", skip_all, fields(user_id))]
+pub async fn logout() -> Result<LoggedOut, AuthError> {
+    let state = state()?;
+    let principal = authenticate(&state).await?;
+    state.sessions.revoke(&principal.session_id).await?;
+    send_cookie(state.cookies.clear());
+    Ok(LoggedOut { sessions_revoked: 1 })
+}
+
+#[tracing::instrument(name = "logout_all", skip_all, fields(user_id))]
+pub async fn logout_all() -> Result<LoggedOut, AuthError> {
+    let state = state()?;
+    let principal = authenticate(&state).await?;
+    let sessions_revoked = state.sessions.revoke_all(principal.user.id).await?;
+    send_cookie(state.cookies.clear());
+    Ok(LoggedOut { sessions_revoked })
+}
+
 #[tracing::instrument(name = "current_user", skip_all, fields(user_id))]
 pub async fn current_user() -> Result<User, AuthError> {
-    let headers: HeaderMap = leptos_axum::extract().await.map_err(AuthError::internal)?;
-    let token = bearer_token(&headers)?;
     let state = state()?;
-    let user_id = state
-        .tokens
-        .verify(token)
-        .map_err(|rejected| AuthError::InvalidToken(rejected.0))?;
-    tracing::Span::current().record("user_id", user_id);
-    state
-        .users
-        .find_by_id(user_id)
-        .await?
-        .ok_or(AuthError::InvalidToken("user no longer exists"))
+    Ok(authenticate(&state).await?.user.into())
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).

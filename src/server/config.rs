@@ -39,6 +39,10 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Where people reach the app (e.g. `https://auth.example.com`); HTTPS turns on HSTS.
     pub public_url: Option<String>,
+    /// How long a session (and its refresh cookie) lasts without a new login.
+    pub session_ttl: Duration,
+    /// `Secure` on the refresh cookie; only plain-http development turns it off.
+    pub cookie_secure: bool,
 }
 
 /// Brute-force throttles.
@@ -128,6 +132,13 @@ impl Config {
             .unwrap_or_default();
         let request_timeout = Duration::from_millis(number("REQUEST_TIMEOUT_MS", 30_000)?.max(1));
         let public_url = var("PUBLIC_URL");
+        let session_ttl = Duration::from_secs(number("SESSION_TTL_DAYS", 14)?.clamp(1, 365) * 24 * 3600);
+        let cookie_secure = match var("COOKIE_SECURE").as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") if production => bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production"),
+            Some("false") | Some("0") => false,
+            Some(other) => bail!("COOKIE_SECURE must be true or false, got {other:?}"),
+        };
 
         Ok(Self {
             production,
@@ -140,6 +151,8 @@ impl Config {
             trusted_proxies,
             request_timeout,
             public_url,
+            session_ttl,
+            cookie_secure,
         })
     }
 
@@ -281,5 +294,11 @@ mod tests {
         assert!(config(&[("JWT_SECRET", GOOD), ("TRUSTED_PROXIES", "not-an-ip")], dir.path()).is_err());
         assert!(config(&[("JWT_SECRET", GOOD), ("LOGIN_MAX_FAILURES", "ten")], dir.path()).is_err());
         assert!(config(&[("JWT_SECRET", GOOD), ("APP_ENV", "staging")], dir.path()).is_err());
+        assert!(c.cookie_secure, "Secure is the default");
+        assert_eq!(c.session_ttl, Duration::from_secs(14 * 24 * 3600));
+        let dev = config(&[("JWT_SECRET", GOOD), ("COOKIE_SECURE", "false")], dir.path()).unwrap();
+        assert!(!dev.cookie_secure);
+        let prod = [("APP_ENV", "production"), ("JWT_SECRET", GOOD), ("COOKIE_SECURE", "false")];
+        assert!(config(&prod, dir.path()).is_err(), "production cannot turn Secure off");
     }
 }

@@ -22,6 +22,14 @@ pub enum AuthError {
     EmailTaken,
     #[error("Incorrect email or password")]
     InvalidCredentials,
+    /// A logged-in person confirmed an action with the wrong password.
+    #[error("Incorrect password")]
+    WrongPassword,
+    /// Authenticated, but the role does not allow this.
+    #[error("Not allowed")]
+    Forbidden,
+    #[error("No such user")]
+    UnknownUser,
     #[error("Not authenticated")]
     MissingToken,
     /// The token is malformed, expired, forged, or its user is gone. Which one is only
@@ -48,9 +56,12 @@ impl AuthError {
         match self {
             AuthError::InvalidBody(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AuthError::EmailTaken => StatusCode::BAD_REQUEST,
-            AuthError::InvalidCredentials | AuthError::MissingToken | AuthError::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            AuthError::InvalidCredentials
+            | AuthError::WrongPassword
+            | AuthError::MissingToken
+            | AuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden => StatusCode::FORBIDDEN,
+            AuthError::UnknownUser => StatusCode::NOT_FOUND,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,7 +73,7 @@ impl AuthError {
     fn www_authenticate(&self) -> Option<&'static str> {
         match self {
             AuthError::InvalidToken(_) => Some(r#"Bearer error="invalid_token""#),
-            AuthError::InvalidCredentials | AuthError::MissingToken => Some("Bearer"),
+            AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::MissingToken => Some("Bearer"),
             _ => None,
         }
     }

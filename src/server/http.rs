@@ -8,7 +8,7 @@ use crate::ui::{App, shell};
 use anyhow::Context;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -63,6 +63,16 @@ pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> any
     let state = AppState::new(config).await?;
     register_server_functions();
     let routes = generate_route_list(App);
+    let delete_me = {
+        let state = state.clone();
+        move |request: Request| forward_to_server_fn(state, request, Method::POST, "/auth/delete-account", None)
+    };
+    let set_role = {
+        let state = state.clone();
+        move |Path(id): Path<String>, request: Request| {
+            forward_to_server_fn(state, request, Method::PATCH, "/admin/users/role", Some(id))
+        }
+    };
     let router = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -76,6 +86,8 @@ pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> any
                 move || shell(leptos_options.clone())
             },
         )
+        .route("/auth/me", axum::routing::delete(delete_me))
+        .route("/admin/users/{id}", axum::routing::patch(set_role))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each `.layer` wraps everything above it.
@@ -101,21 +113,70 @@ pub async fn build_router(config: &Config, leptos_options: LeptosOptions) -> any
 /// Server functions register themselves through `inventory`, but a linker may drop an
 /// unreferenced registration from a test binary; naming them here makes it certain.
 fn register_server_functions() {
+    use crate::api::*;
     use leptos::server_fn::axum::register_explicit;
-    register_explicit::<crate::api::Signup>();
-    register_explicit::<crate::api::Login>();
-    register_explicit::<crate::api::Me>();
+    register_explicit::<Signup>();
+    register_explicit::<Login>();
+    register_explicit::<Me>();
+    register_explicit::<Refresh>();
+    register_explicit::<Logout>();
+    register_explicit::<LogoutAll>();
+    register_explicit::<GetAccount>();
+    register_explicit::<UpdateMe>();
+    register_explicit::<ChangePassword>();
+    register_explicit::<DeleteAccount>();
+    register_explicit::<ListUsers>();
+    register_explicit::<SetUserRole>();
 }
 
-/// Keeps `/auth/*` a JSON API whatever happens: refuses oversized bodies with 413 before
-/// reading them, turns any error response that is not already JSON (an unknown path, a
+/// The REST forms of two server functions, whose natural HTTP shape a server function
+/// cannot have: `DELETE /auth/me` (a DELETE with a body) and `PATCH /admin/users/{id}`
+/// (a path parameter). The request is rewritten into the server function's own —
+/// method, path, and the id moved into the JSON body — and handled by it, so both forms
+/// run the same code.
+async fn forward_to_server_fn(
+    state: AppState,
+    request: Request,
+    method: Method,
+    path: &'static str,
+    id_from_path: Option<String>,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // The body was already read and bounded by `api_responses`.
+    let Ok(collected) = body.collect().await else {
+        return json_error(StatusCode::BAD_REQUEST, "Could not read the request body");
+    };
+    let mut bytes = collected.to_bytes();
+    if let Some(id) = id_from_path {
+        // Anything but a JSON object is passed on as it is; the server function's
+        // decoder explains what is wrong with it.
+        if let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(&bytes) {
+            let id = id.parse::<i64>().map_or(serde_json::Value::String(id), serde_json::Value::from);
+            fields.insert("id".to_owned(), id);
+            bytes = serde_json::Value::Object(fields).to_string().into();
+        }
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
+    parts.method = method;
+    parts.uri = axum::http::Uri::from_static(path);
+    let request = Request::from_parts(parts, Body::from(bytes));
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+        .into_response()
+}
+
+/// Keeps `/auth/*` and `/admin/*` a JSON API whatever happens: refuses cross-site
+/// state changes (403), refuses oversized bodies with 413 before reading them, turns any error response that is not already JSON (an unknown path, a
 /// wrong method, a framework failure) into `{"detail": ...}`, and marks every answer
 /// `Cache-Control: no-store` (it carries tokens or personal data; RFC 6749 §5.1).
 async fn api_responses(request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/auth/") {
+    let path = request.uri().path();
+    if !(path.starts_with("/auth/") || path.starts_with("/admin/")) {
         return next.run(request).await;
     }
-    let mut response = if sends_non_json_body(&request) {
+    let mut response = if is_cross_site_state_change(&request) {
+        json_error(StatusCode::FORBIDDEN, "Cross-site request refused")
+    } else if sends_non_json_body(&request) {
         json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Content-Type must be application/json",
@@ -132,17 +193,48 @@ async fn api_responses(request: Request, next: Next) -> Response {
     response
 }
 
-/// Every `/auth/*` body is JSON; a request that says otherwise is refused with 415
-/// before anything reads it.
-fn sends_non_json_body(request: &Request) -> bool {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
-    ) {
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A browser says where a request comes from: `Sec-Fetch-Site` (all current browsers)
+/// and `Origin` (on every POST/PATCH/DELETE). A state change that another site made the
+/// browser send — with our cookie attached — is refused. Requests that carry neither
+/// header do not come from a browser page, so they cannot ride on a victim's cookie.
+fn is_cross_site_state_change(request: &Request) -> bool {
+    if is_safe_method(request.method()) {
         return false;
     }
-    let essence = request
-        .headers()
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_authority = origin.split_once("://").map_or("", |(_, authority)| authority);
+    origin == "null" || !origin_authority.eq_ignore_ascii_case(host)
+}
+
+/// Every `/auth/*` body is JSON; a request with a body that says otherwise is refused
+/// with 415 before anything reads it. (No body at all is fine: some endpoints take no
+/// arguments.)
+fn sends_non_json_body(request: &Request) -> bool {
+    if is_safe_method(request.method()) {
+        return false;
+    }
+    let headers = request.headers();
+    let declared_empty = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0");
+    let has_body = !declared_empty
+        && (headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING));
+    if !has_body {
+        return false;
+    }
+    let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())

@@ -1,8 +1,10 @@
 //! `AppState`: what every server function needs, provided to them as Leptos context.
 
 use super::config::Config;
+use super::cookies::CookiePolicy;
 use super::limiter::RateLimiter;
 use super::password::PasswordHasher;
+use super::sessions::SessionStore;
 use super::token::TokenIssuer;
 use super::users::UserStore;
 use anyhow::Context;
@@ -15,6 +17,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct AppState {
     pub users: UserStore,
+    pub sessions: SessionStore,
+    pub cookies: CookiePolicy,
     pub hasher: PasswordHasher,
     pub tokens: TokenIssuer,
     /// Failed logins per account (normalised email), known or not.
@@ -48,7 +52,9 @@ impl AppState {
             .context("applying database migrations")?;
         let limits = &config.limits;
         Ok(Self {
-            users: UserStore::new(pool),
+            users: UserStore::new(pool.clone()),
+            sessions: SessionStore::new(pool, config.session_ttl),
+            cookies: CookiePolicy { secure: config.cookie_secure, max_age: config.session_ttl },
             hasher: PasswordHasher::new(&config.hashing).await?,
             tokens: TokenIssuer::new(&config.jwt_secret, config.jwt_previous_secret.as_ref()),
             login_failures: Arc::new(RateLimiter::new(

@@ -21,6 +21,15 @@ pub struct Claims {
     pub aud: String,
     /// A random 128-bit id, so that two tokens are never equal.
     pub jti: String,
+    /// The session this token belongs to; revoking the session ends the token.
+    pub sid: String,
+}
+
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: i64,
+    pub session_id: String,
 }
 
 /// Why a token was refused; only ever logged.
@@ -60,8 +69,9 @@ impl TokenIssuer {
         }
     }
 
-    /// Signs a token for `user_id`, valid from now for the configured lifetime.
-    pub fn issue(&self, user_id: i64) -> anyhow::Result<String> {
+    /// Signs a token for `user_id` in session `session_id`, valid from now for the
+    /// configured lifetime.
+    pub fn issue(&self, user_id: i64, session_id: &str) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -70,6 +80,7 @@ impl TokenIssuer {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             jti: format!("{:032x}", rand::random::<u128>()),
+            sid: session_id.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing access token")
     }
@@ -77,17 +88,18 @@ impl TokenIssuer {
     /// Checks signature, algorithm, expiry, not-before, issuer and audience; returns the
     /// user id. Key material in the token's header (`jwk`, `jku`, `kid`) is ignored: the
     /// keys are ours, fixed at startup.
-    pub fn verify(&self, token: &str) -> Result<i64, TokenRejected> {
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejected> {
         use jsonwebtoken::errors::ErrorKind;
         let mut rejection = TokenRejected("malformed");
         for key in &self.decoding {
             match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
                 Ok(data) => {
-                    return data
+                    let user_id = data
                         .claims
                         .sub
-                        .parse()
-                        .map_err(|_| TokenRejected("subject is not a user id"));
+                        .parse::<i64>()
+                        .map_err(|_| TokenRejected("subject is not a user id"))?;
+                    return Ok(AccessClaims { user_id, session_id: data.claims.sid });
                 }
                 // Try the previous key only when this one's signature did not match.
                 Err(e) if *e.kind() == ErrorKind::InvalidSignature => rejection = TokenRejected("bad signature"),
@@ -120,13 +132,13 @@ mod tests {
     #[test]
     fn issued_token_verifies_to_the_user_id() {
         let tokens = issuer(KEY);
-        let token = tokens.issue(42).unwrap();
-        assert_eq!(tokens.verify(&token), Ok(42));
+        let token = tokens.issue(42, "s1").unwrap();
+        assert_eq!(tokens.verify(&token), Ok(AccessClaims { user_id: 42, session_id: "s1".into() }));
     }
 
     #[test]
     fn token_is_hs256_and_lives_30_minutes() {
-        let token = issuer(KEY).issue(7).unwrap();
+        let token = issuer(KEY).issue(7, "s").unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::HS256);
         let mut validation = Validation::new(Algorithm::HS256);
@@ -141,7 +153,7 @@ mod tests {
 
     #[test]
     fn token_from_another_key_is_rejected() {
-        let token = issuer(b"another key that is 32 bytes long!").issue(1).unwrap();
+        let token = issuer(b"another key that is 32 bytes long!").issue(1, "s").unwrap();
         assert_eq!(issuer(KEY).verify(&token), Err(TokenRejected("bad signature")));
     }
 
@@ -155,6 +167,7 @@ mod tests {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             jti: "x".into(),
+            sid: "s".into(),
         };
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap();
@@ -165,10 +178,10 @@ mod tests {
     fn previous_key_verifies_but_never_signs() {
         let old = b"the-previous-key-the-previous-key-0000";
         let rotated = TokenIssuer::new(&SecretSlice::from(KEY.to_vec()), Some(&SecretSlice::from(old.to_vec())));
-        let old_token = issuer(old).issue(5).unwrap();
-        assert_eq!(rotated.verify(&old_token), Ok(5));
-        let new_token = rotated.issue(6).unwrap();
-        assert_eq!(issuer(KEY).verify(&new_token), Ok(6));
+        let old_token = issuer(old).issue(5, "s").unwrap();
+        assert_eq!(rotated.verify(&old_token).map(|c| c.user_id), Ok(5));
+        let new_token = rotated.issue(6, "s").unwrap();
+        assert_eq!(issuer(KEY).verify(&new_token).map(|c| c.user_id), Ok(6));
         assert!(issuer(old).verify(&new_token).is_err());
     }
 

@@ -1,26 +1,34 @@
 //! `UserStore`: the `users` table. Plain SQL that SQLite and PostgreSQL both accept
 //! (`$n` placeholders, `RETURNING`).
 
-use crate::api::User;
+use crate::api::{Account, Role, User};
 use crate::validation::{Email, Username};
 use sqlx::SqlitePool;
 
 /// A user row including the password hash; never leaves the server.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredUser {
     pub id: i64,
     pub email: String,
     pub username: String,
     pub password_hash: String,
+    pub role: String,
+}
+
+impl StoredUser {
+    /// An unknown role string (a hand-edited row) grants nothing.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn account(&self) -> Account {
+        Account { id: self.id, email: self.email.clone(), username: self.username.clone(), role: self.role() }
+    }
 }
 
 impl From<StoredUser> for User {
     fn from(row: StoredUser) -> Self {
-        User {
-            id: row.id,
-            email: row.email,
-            username: row.username,
-        }
+        User { id: row.id, email: row.email, username: row.username }
     }
 }
 
@@ -51,20 +59,18 @@ impl UserStore {
         email: &Email,
         username: &Username,
         password_hash: &str,
+        role: Role,
     ) -> Result<User, CreateUserError> {
         sqlx::query_as::<_, (i64,)>(
-            "INSERT INTO users (email, username, password_hash) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO users (email, username, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(email.as_str())
         .bind(username.as_str())
         .bind(password_hash)
+        .bind(role.as_str())
         .fetch_one(&self.pool)
         .await
-        .map(|(id,)| User {
-            id,
-            email: email.as_str().to_owned(),
-            username: username.as_str().to_owned(),
-        })
+        .map(|(id,)| User { id, email: email.as_str().to_owned(), username: username.as_str().to_owned() })
         .map_err(|e| match e.as_database_error() {
             Some(db) if db.is_unique_violation() => CreateUserError::EmailTaken,
             _ => CreateUserError::Database(e),
@@ -72,22 +78,20 @@ impl UserStore {
     }
 
     pub async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as("SELECT id, email, username, password_hash FROM users WHERE email = $1")
+        sqlx::query_as("SELECT id, email, username, password_hash, role FROM users WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(&self.pool)
             .await
     }
 
-    pub async fn find_by_id(&self, id: i64) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<StoredUser> =
-            sqlx::query_as("SELECT id, email, username, password_hash FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(User::from))
+    pub async fn find_by_id(&self, id: i64) -> Result<Option<StoredUser>, sqlx::Error> {
+        sqlx::query_as("SELECT id, email, username, password_hash, role FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
-    /// Replaces a password hash (after a login found it made with older parameters).
+    /// Replaces a password hash.
     pub async fn update_password_hash(&self, id: i64, password_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
@@ -95,5 +99,38 @@ impl UserStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    pub async fn update_username(&self, id: i64, username: &Username) -> Result<Option<StoredUser>, sqlx::Error> {
+        sqlx::query_as("UPDATE users SET username = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role")
+            .bind(username.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn set_role(&self, id: i64, role: Role) -> Result<Option<StoredUser>, sqlx::Error> {
+        sqlx::query_as("UPDATE users SET role = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role")
+            .bind(role.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Deletes the user; their sessions go with them (`ON DELETE CASCADE`).
+    pub async fn delete(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A page of users in id order, and how many there are in all.
+    pub async fn list(&self, limit: i64, offset: i64) -> Result<(Vec<StoredUser>, i64), sqlx::Error> {
+        let users = sqlx::query_as("SELECT id, email, username, password_hash, role FROM users ORDER BY id LIMIT $1 OFFSET $2")
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok((users, total))
     }
 }

@@ -1,0 +1,123 @@
+//! Subcommands of the server binary, for the operator:
+//!
+//! - `authkit` (or `authkit serve`): run the server.
+//! - `authkit create-admin --email E [--username U]`: create an admin account; the
+//!   password is prompted for (without echo) or read as one line from standard input.
+//! - `authkit promote --email E`: make an existing user an admin.
+//!
+//! They use the same configuration (`DATABASE_URL`, ...) and rules as the server.
+
+use super::config::Config;
+use super::password_policy::check_not_guessable;
+use super::state::AppState;
+use super::users::CreateUserError;
+use crate::api::Role;
+use crate::validation::{Email, Username, check_new_password};
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use std::io::{BufRead, IsTerminal};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Serve,
+    CreateAdmin { email: String, username: Option<String> },
+    Promote { email: String },
+}
+
+pub const USAGE: &str = "usage: authkit [serve]\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL";
+
+impl Command {
+    /// Parses the arguments after the program name.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let flag = |name: &str| -> Option<String> {
+            args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+        };
+        let known = ["--email", "--username"];
+        let mut rest = args.iter().skip(1);
+        while let Some(arg) = rest.next() {
+            if !known.contains(&arg.as_str()) {
+                return Err(format!("unexpected argument {arg:?}"));
+            }
+            rest.next();
+        }
+        match args.first().map(String::as_str) {
+            None | Some("serve") => Ok(Command::Serve),
+            Some("create-admin") => Ok(Command::CreateAdmin {
+                email: flag("--email").ok_or("create-admin needs --email")?,
+                username: flag("--username"),
+            }),
+            Some("promote") => Ok(Command::Promote { email: flag("--email").ok_or("promote needs --email")? }),
+            Some(other) => Err(format!("unknown command {other:?}")),
+        }
+    }
+}
+
+/// Reads the new admin's password: a prompt on a terminal, else one line of stdin.
+fn read_password(email: &str) -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password(format!("Password for {email}: "))?;
+        return Ok(SecretString::from(password));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    // Only the line ending is removed: spaces are part of the password.
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Ok(SecretString::from(password.to_owned()))
+}
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let state = AppState::new(&config).await?;
+    match command {
+        Command::Serve => bail!("serve is handled by the server"),
+        Command::CreateAdmin { email, username } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let default_name = email.as_str().split('@').next().unwrap_or("admin").to_owned();
+            let username = Username::parse(&username.unwrap_or(default_name)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = read_password(email.as_str())?;
+            check_new_password(password.expose_secret(), email.as_str(), username.as_str())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            check_not_guessable(password.expose_secret(), &[email.as_str(), username.as_str()])
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = state.hasher.hash(password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            match state.users.create(&email, &username, &hash, Role::Admin).await {
+                Ok(user) => println!("created admin {} (id {})", user.email, user.id),
+                Err(CreateUserError::EmailTaken) => {
+                    bail!("{} is already registered; use `authkit promote --email {}`", email.as_str(), email.as_str())
+                }
+                Err(CreateUserError::Database(e)) => return Err(e.into()),
+            }
+        }
+        Command::Promote { email } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = state.users.find_by_email(&email).await?.context("no user with that email")?;
+            state.users.set_role(user.id, Role::Admin).await?;
+            println!("{} (id {}) is now an admin", user.email, user.id);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        Command::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn parses_the_subcommands() {
+        assert_eq!(parse(&[]), Ok(Command::Serve));
+        assert_eq!(parse(&["serve"]), Ok(Command::Serve));
+        assert_eq!(
+            parse(&["create-admin", "--email", "a@example.com"]),
+            Ok(Command::CreateAdmin { email: "a@example.com".into(), username: None })
+        );
+        assert_eq!(parse(&["promote", "--email", "a@example.com"]), Ok(Command::Promote { email: "a@example.com".into() }));
+        assert!(parse(&["promote"]).is_err());
+        assert!(parse(&["drop-tables"]).is_err());
+        assert!(parse(&["promote", "--email", "a@example.com", "--force"]).is_err());
+    }
+}
