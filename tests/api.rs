@@ -288,9 +288,9 @@ async fn me_without_a_usable_bearer_token_is_401() {
     assert_unauthenticated(&reply);
 }
 
-fn claims(sub: &str, iat_offset: i64, exp_offset: i64) -> Value {
+fn claims(sub: &str, sid: &str, iat_offset: i64, exp_offset: i64) -> Value {
     let now = jsonwebtoken::get_current_timestamp() as i64;
-    json!({"sub": sub, "iat": now + iat_offset, "exp": now + exp_offset, "iss": "authkit", "aud": "authkit", "jti": "t"})
+    json!({"sub": sub, "iat": now + iat_offset, "exp": now + exp_offset, "iss": "authkit", "aud": "authkit", "jti": "t", "sid": sid})
 }
 
 fn mint(claims: &Value, key: &[u8]) -> String {
@@ -309,19 +309,20 @@ async fn expired_forged_and_tampered_tokens_are_401() {
     let sub = id.to_string();
 
     // Sanity: a token minted here with the server's key is accepted.
-    let good = mint(&claims(&sub, 0, 600), SECRET);
+    let sid = common::sid_of(&token);
+    let good = mint(&claims(&sub, &sid, 0, 600), SECRET);
     assert_eq!(app.me(Some(&format!("Bearer {good}"))).await.status, 200);
 
-    let expired = mint(&claims(&sub, -3600, -60), SECRET);
-    let other_key = mint(&claims(&sub, 0, 600), b"some-other-secret-some-other-secret-0000");
+    let expired = mint(&claims(&sub, &sid, -3600, -60), SECRET);
+    let other_key = mint(&claims(&sub, &sid, 0, 600), b"some-other-secret-some-other-secret-0000");
     let alg_none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(claims(&sub, 0, 600).to_string().as_bytes())
+        b64(claims(&sub, &sid, 0, 600).to_string().as_bytes())
     );
     // Tampered: keep the signature, change the subject.
     let mut parts: Vec<&str> = token.split('.').collect();
-    let forged_payload = b64(claims("999999", 0, 600).to_string().as_bytes());
+    let forged_payload = b64(claims("999999", &sid, 0, 600).to_string().as_bytes());
     parts[1] = &forged_payload;
     let tampered = parts.join(".");
     let no_signature = token.rsplit_once('.').unwrap().0.to_owned() + ".";

@@ -392,8 +392,9 @@ async fn token_attacks_are_401_invalid_token() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user_with_token("attacked@example.com").await;
     let now = jsonwebtoken::get_current_timestamp() as i64;
+    let sid = common::sid_of(&token);
     let claims = |overrides: Value| {
-        let mut c = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "j"});
+        let mut c = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "j", "sid": sid});
         for (k, v) in overrides.as_object().unwrap() {
             if v.is_null() {
                 c.as_object_mut().unwrap().remove(k);
@@ -519,8 +520,8 @@ async fn previous_secret_verifies_old_tokens_during_rotation() {
     let app = TestApp::spawn_with(&[("JWT_SECRET_PREVIOUS", old)]).await;
     let (id, fresh) = app.user_with_token("rotate@example.com").await;
     let now = jsonwebtoken::get_current_timestamp();
-    let claims =
-        json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "r"});
+    let claims = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit",
+        "jti": "r", "sid": common::sid_of(&fresh)});
     let old_token = hmac_sign(Algorithm::HS256, &claims, old.as_bytes());
     assert_eq!(app.me(Some(&format!("Bearer {old_token}"))).await.status, 200);
     // New tokens are signed with the current key only.

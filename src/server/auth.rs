@@ -48,7 +48,10 @@ pub(super) async fn authenticate(state: &AppState) -> Result<Principal, AuthErro
         .find_by_id(claims.user_id)
         .await?
         .ok_or(AuthError::InvalidToken("user no longer exists"))?;
-    Ok(Principal { user, session_id: claims.session_id })
+    Ok(Principal {
+        user,
+        session_id: claims.session_id,
+    })
 }
 
 /// Adds a `Set-Cookie` header to the response being built.
@@ -77,7 +80,11 @@ pub(super) async fn confirm_password(state: &AppState, user: &StoredUser, passwo
         .login_failures
         .check(&account, Instant::now())
         .map_err(AuthError::TooManyRequests)?;
-    if state.hasher.verify(password.into_secret(), Some(user.password_hash.clone())).await? {
+    if state
+        .hasher
+        .verify(password.into_secret(), Some(user.password_hash.clone()))
+        .await?
+    {
         Ok(())
     } else {
         state.login_failures.record(account, Instant::now());

@@ -30,7 +30,10 @@ impl Command {
     /// Parses the arguments after the program name.
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let flag = |name: &str| -> Option<String> {
-            args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
         };
         let known = ["--email", "--username"];
         let mut rest = args.iter().skip(1);
@@ -46,7 +49,9 @@ impl Command {
                 email: flag("--email").ok_or("create-admin needs --email")?,
                 username: flag("--username"),
             }),
-            Some("promote") => Ok(Command::Promote { email: flag("--email").ok_or("promote needs --email")? }),
+            Some("promote") => Ok(Command::Promote {
+                email: flag("--email").ok_or("promote needs --email")?,
+            }),
             Some(other) => Err(format!("unknown command {other:?}")),
         }
     }
@@ -59,7 +64,10 @@ fn read_password(email: &str) -> anyhow::Result<SecretString> {
         return Ok(SecretString::from(password));
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
     // Only the line ending is removed: spaces are part of the password.
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
@@ -84,14 +92,22 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             match state.users.create(&email, &username, &hash, Role::Admin).await {
                 Ok(user) => println!("created admin {} (id {})", user.email, user.id),
                 Err(CreateUserError::EmailTaken) => {
-                    bail!("{} is already registered; use `authkit promote --email {}`", email.as_str(), email.as_str())
+                    bail!(
+                        "{} is already registered; use `authkit promote --email {}`",
+                        email.as_str(),
+                        email.as_str()
+                    )
                 }
                 Err(CreateUserError::Database(e)) => return Err(e.into()),
             }
         }
         Command::Promote { email } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = state.users.find_by_email(&email).await?.context("no user with that email")?;
+            let user = state
+                .users
+                .find_by_email(&email)
+                .await?
+                .context("no user with that email")?;
             state.users.set_role(user.id, Role::Admin).await?;
             println!("{} (id {}) is now an admin", user.email, user.id);
         }
@@ -113,9 +129,17 @@ mod tests {
         assert_eq!(parse(&["serve"]), Ok(Command::Serve));
         assert_eq!(
             parse(&["create-admin", "--email", "a@example.com"]),
-            Ok(Command::CreateAdmin { email: "a@example.com".into(), username: None })
+            Ok(Command::CreateAdmin {
+                email: "a@example.com".into(),
+                username: None
+            })
         );
-        assert_eq!(parse(&["promote", "--email", "a@example.com"]), Ok(Command::Promote { email: "a@example.com".into() }));
+        assert_eq!(
+            parse(&["promote", "--email", "a@example.com"]),
+            Ok(Command::Promote {
+                email: "a@example.com".into()
+            })
+        );
         assert!(parse(&["promote"]).is_err());
         assert!(parse(&["drop-tables"]).is_err());
         assert!(parse(&["promote", "--email", "a@example.com", "--force"]).is_err());

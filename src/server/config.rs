@@ -135,7 +135,9 @@ impl Config {
         let session_ttl = Duration::from_secs(number("SESSION_TTL_DAYS", 14)?.clamp(1, 365) * 24 * 3600);
         let cookie_secure = match var("COOKIE_SECURE").as_deref() {
             None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") if production => bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production"),
+            Some("false") | Some("0") if production => {
+                bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production")
+            }
             Some("false") | Some("0") => false,
             Some(other) => bail!("COOKIE_SECURE must be true or false, got {other:?}"),
         };
@@ -298,7 +300,11 @@ mod tests {
         assert_eq!(c.session_ttl, Duration::from_secs(14 * 24 * 3600));
         let dev = config(&[("JWT_SECRET", GOOD), ("COOKIE_SECURE", "false")], dir.path()).unwrap();
         assert!(!dev.cookie_secure);
-        let prod = [("APP_ENV", "production"), ("JWT_SECRET", GOOD), ("COOKIE_SECURE", "false")];
+        let prod = [
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", GOOD),
+            ("COOKIE_SECURE", "false"),
+        ];
         assert!(config(&prod, dir.path()).is_err(), "production cannot turn Secure off");
     }
 }

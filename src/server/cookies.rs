@@ -21,7 +21,9 @@ impl CookiePolicy {
             .same_site(SameSite::Strict)
             .path("/auth")
             .secure(self.secure)
-            .max_age(cookie::time::Duration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX)))
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
             .build();
         HeaderValue::from_str(&cookie.to_string()).ok()
     }
@@ -55,15 +57,30 @@ mod tests {
 
     #[test]
     fn refresh_cookie_has_every_protective_attribute() {
-        let policy = CookiePolicy { secure: true, max_age: Duration::from_secs(14 * 24 * 3600) };
+        let policy = CookiePolicy {
+            secure: true,
+            max_age: Duration::from_secs(14 * 24 * 3600),
+        };
         let set = policy.set("abc").unwrap();
         let set = set.to_str().unwrap();
-        for part in ["refresh_token=abc", "HttpOnly", "SameSite=Strict", "Path=/auth", "Secure", "Max-Age=1209600"] {
+        for part in [
+            "refresh_token=abc",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/auth",
+            "Secure",
+            "Max-Age=1209600",
+        ] {
             assert!(set.contains(part), "{set}");
         }
         let cleared = policy.clear().unwrap();
         assert!(cleared.to_str().unwrap().contains("Max-Age=0"));
-        let insecure = CookiePolicy { secure: false, ..policy }.set("abc").unwrap();
+        let insecure = CookiePolicy {
+            secure: false,
+            ..policy
+        }
+        .set("abc")
+        .unwrap();
         assert!(!insecure.to_str().unwrap().contains("Secure"));
     }
 

@@ -151,7 +151,9 @@ async fn forward_to_server_fn(
         // Anything but a JSON object is passed on as it is; the server function's
         // decoder explains what is wrong with it.
         if let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(&bytes) {
-            let id = id.parse::<i64>().map_or(serde_json::Value::String(id), serde_json::Value::from);
+            let id = id
+                .parse::<i64>()
+                .map_or(serde_json::Value::String(id), serde_json::Value::from);
             fields.insert("id".to_owned(), id);
             bytes = serde_json::Value::Object(fields).to_string().into();
         }
@@ -212,7 +214,10 @@ fn is_cross_site_state_change(request: &Request) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let origin_authority = origin.split_once("://").map_or("", |(_, authority)| authority);
     origin == "null" || !origin_authority.eq_ignore_ascii_case(host)
 }

@@ -79,7 +79,11 @@ impl SessionStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(IssuedSession { session_id, user_id, refresh_token })
+        Ok(IssuedSession {
+            session_id,
+            user_id,
+            refresh_token,
+        })
     }
 
     /// Exchanges a refresh token for its successor.
@@ -123,7 +127,11 @@ impl SessionStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Ok(IssuedSession { session_id, user_id, refresh_token }))
+        Ok(Ok(IssuedSession {
+            session_id,
+            user_id,
+            refresh_token,
+        }))
     }
 
     /// Is this session of this user neither revoked nor expired?

@@ -54,7 +54,10 @@ impl AppState {
         Ok(Self {
             users: UserStore::new(pool.clone()),
             sessions: SessionStore::new(pool, config.session_ttl),
-            cookies: CookiePolicy { secure: config.cookie_secure, max_age: config.session_ttl },
+            cookies: CookiePolicy {
+                secure: config.cookie_secure,
+                max_age: config.session_ttl,
+            },
             hasher: PasswordHasher::new(&config.hashing).await?,
             tokens: TokenIssuer::new(&config.jwt_secret, config.jwt_previous_secret.as_ref()),
             login_failures: Arc::new(RateLimiter::new(

@@ -99,7 +99,10 @@ impl TokenIssuer {
                         .sub
                         .parse::<i64>()
                         .map_err(|_| TokenRejected("subject is not a user id"))?;
-                    return Ok(AccessClaims { user_id, session_id: data.claims.sid });
+                    return Ok(AccessClaims {
+                        user_id,
+                        session_id: data.claims.sid,
+                    });
                 }
                 // Try the previous key only when this one's signature did not match.
                 Err(e) if *e.kind() == ErrorKind::InvalidSignature => rejection = TokenRejected("bad signature"),
@@ -133,7 +136,13 @@ mod tests {
     fn issued_token_verifies_to_the_user_id() {
         let tokens = issuer(KEY);
         let token = tokens.issue(42, "s1").unwrap();
-        assert_eq!(tokens.verify(&token), Ok(AccessClaims { user_id: 42, session_id: "s1".into() }));
+        assert_eq!(
+            tokens.verify(&token),
+            Ok(AccessClaims {
+                user_id: 42,
+                session_id: "s1".into()
+            })
+        );
     }
 
     #[test]

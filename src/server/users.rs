@@ -22,13 +22,22 @@ impl StoredUser {
     }
 
     pub fn account(&self) -> Account {
-        Account { id: self.id, email: self.email.clone(), username: self.username.clone(), role: self.role() }
+        Account {
+            id: self.id,
+            email: self.email.clone(),
+            username: self.username.clone(),
+            role: self.role(),
+        }
     }
 }
 
 impl From<StoredUser> for User {
     fn from(row: StoredUser) -> Self {
-        User { id: row.id, email: row.email, username: row.username }
+        User {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+        }
     }
 }
 
@@ -70,7 +79,11 @@ impl UserStore {
         .bind(role.as_str())
         .fetch_one(&self.pool)
         .await
-        .map(|(id,)| User { id, email: email.as_str().to_owned(), username: username.as_str().to_owned() })
+        .map(|(id,)| User {
+            id,
+            email: email.as_str().to_owned(),
+            username: username.as_str().to_owned(),
+        })
         .map_err(|e| match e.as_database_error() {
             Some(db) if db.is_unique_violation() => CreateUserError::EmailTaken,
             _ => CreateUserError::Database(e),
@@ -102,11 +115,13 @@ impl UserStore {
     }
 
     pub async fn update_username(&self, id: i64, username: &Username) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as("UPDATE users SET username = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role")
-            .bind(username.as_str())
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(
+            "UPDATE users SET username = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role",
+        )
+        .bind(username.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     pub async fn set_role(&self, id: i64, role: Role) -> Result<Option<StoredUser>, sqlx::Error> {
@@ -119,18 +134,24 @@ impl UserStore {
 
     /// Deletes the user; their sessions go with them (`ON DELETE CASCADE`).
     pub async fn delete(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// A page of users in id order, and how many there are in all.
     pub async fn list(&self, limit: i64, offset: i64) -> Result<(Vec<StoredUser>, i64), sqlx::Error> {
-        let users = sqlx::query_as("SELECT id, email, username, password_hash, role FROM users ORDER BY id LIMIT $1 OFFSET $2")
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
+        let users =
+            sqlx::query_as("SELECT id, email, username, password_hash, role FROM users ORDER BY id LIMIT $1 OFFSET $2")
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
             .await?;
-        let total = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
         Ok((users, total))
     }
 }

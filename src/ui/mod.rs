@@ -1,5 +1,6 @@
 //! The web app: server-rendered, then hydrated into a single-page app.
 
+mod admin;
 mod form;
 mod home;
 mod login;
@@ -38,11 +39,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Session::provide();
-    // Effects never run on the server, so this flips only once the WASM app has taken
-    // over the page. End-to-end tests wait for it before they click anything.
+    let session = Session::provide();
+    // Effects never run on the server, so this runs only once the WASM app has taken
+    // over the page: restore the session from the refresh cookie, and flip the marker
+    // that end-to-end tests wait for before they click anything.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        session.restore();
+        hydrated.set(true);
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css" />
@@ -59,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=signup::SignupPage />
                     <Route path=StaticSegment("login") view=login::LoginPage />
                     <Route path=StaticSegment("profile") view=profile::ProfilePage />
+                    <Route path=StaticSegment("admin") view=admin::AdminPage />
                 </Routes>
             </main>
         </Router>

@@ -1,14 +1,25 @@
 //! Who is logged in, as far as this browser tab knows.
 //!
 //! The access token is kept in a context signal, in memory only: not in localStorage,
-//! where any injected script could read it. A reload therefore logs the person out.
+//! where any injected script could read it. What survives a reload is the refresh
+//! token, in an `HttpOnly` cookie that scripts cannot read either: on load the app
+//! exchanges it for a new access token (`restore`), and renews that token a few minutes
+//! before it expires.
 
-use crate::api::set_bearer_token;
+use crate::api::{ACCESS_TOKEN_TTL_SECS, refresh, set_bearer_token};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+
+/// Renew this long before the access token expires.
+const RENEW_MARGIN_SECS: u64 = 5 * 60;
 
 #[derive(Clone, Copy)]
 pub struct Session {
     token: RwSignal<Option<String>>,
+    /// False until the app has asked the server for a session on load; pages that need
+    /// a session wait for it before sending anyone to the login page.
+    restored: RwSignal<bool>,
 }
 
 impl Session {
@@ -16,6 +27,7 @@ impl Session {
     pub fn provide() -> Self {
         let session = Self {
             token: RwSignal::new(None),
+            restored: RwSignal::new(false),
         };
         provide_context(session);
         session
@@ -31,15 +43,51 @@ impl Session {
         self.token.with(Option::is_some)
     }
 
-    pub fn start(&self, access_token: String) {
+    /// Reactive: has the on-load restore finished?
+    pub fn is_restored(&self) -> bool {
+        self.restored.get()
+    }
+
+    /// Browser only: trade the refresh cookie (if any) for an access token.
+    pub fn restore(self) {
+        spawn_local(async move {
+            if let Ok(token) = refresh().await {
+                self.start(token.access_token);
+            }
+            self.restored.set(true);
+        });
+    }
+
+    pub fn start(self, access_token: String) {
         // The server-function client reads the token from its own slot (it cannot
         // reach this context mid-request); both are updated together here.
         set_bearer_token(Some(access_token.clone()));
-        self.token.set(Some(access_token));
+        self.token.set(Some(access_token.clone()));
+        self.restored.set(true);
+        self.renew_later(access_token);
     }
 
-    pub fn end(&self) {
+    pub fn end(self) {
         set_bearer_token(None);
         self.token.set(None);
+    }
+
+    fn renew_later(self, issued: String) {
+        let delay = Duration::from_secs(ACCESS_TOKEN_TTL_SECS - RENEW_MARGIN_SECS);
+        set_timeout(
+            move || {
+                // A later login or logout has replaced this token: its timer is stale.
+                if self.token.get_untracked().as_deref() != Some(issued.as_str()) {
+                    return;
+                }
+                spawn_local(async move {
+                    match refresh().await {
+                        Ok(token) => self.start(token.access_token),
+                        Err(_) => self.end(),
+                    }
+                });
+            },
+            delay,
+        );
     }
 }

@@ -1,6 +1,6 @@
 use super::Session;
 use super::form::{FormAlert, SubmitButton, TextField};
-use crate::api::{ApiError, Password, TokenResponse, login, signup};
+use crate::api::{ApiError, Password, TokenResponse, refresh, signup};
 use crate::validation::{Email, Username, check_new_password};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -24,11 +24,11 @@ impl SignupForm {
     }
 }
 
-/// Signing up does not log in by itself (the API contract returns the user, not a
-/// token), so the page logs in right after, with the same credentials.
+/// Signing up starts a session (the refresh cookie) but, true to the API contract,
+/// returns the user rather than a token; the page trades the cookie for a token.
 async fn sign_up_and_log_in(form: SignupForm) -> Result<TokenResponse, ApiError> {
-    signup(form.email.clone(), form.password.clone(), form.username).await?;
-    login(form.email, form.password).await
+    signup(form.email, form.password, form.username).await?;
+    refresh().await
 }
 
 #[component]

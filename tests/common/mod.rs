@@ -14,10 +14,24 @@ use tempfile::TempDir;
 pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
 /// Throttles are generous by default so that tests which are not about them never trip
 /// them (every test client is 127.0.0.1); tests about them pass their own settings.
+/// The test server is plain http, so the refresh cookie is not `Secure` by default here,
+/// or a cookie-aware client would not send it back (one test checks the real default).
 const DEFAULTS: &[(&str, &str)] = &[
     ("AUTH_RATE_PER_IP_PER_MINUTE", "100000"),
     ("LOGIN_MAX_FAILURES", "100000"),
+    ("COOKIE_SECURE", "false"),
 ];
+
+/// The session id (`sid`) inside an access token, read without verifying it.
+pub fn sid_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
+    claims["sid"].as_str().expect("sid claim").to_owned()
+}
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {

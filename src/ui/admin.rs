@@ -1,0 +1,107 @@
+use super::Session;
+use super::profile::{account_resource, require_session};
+use crate::api::{Account, Role, list_users, set_user_role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let session = Session::get();
+    require_session(session);
+    let account = account_resource(session);
+    view! {
+        <Title text="Users" />
+        <section class="card wide">
+            {move || match account.get() {
+                Some(Some(Ok(me))) if me.role == Role::Admin => view! { <UserList me /> }.into_any(),
+                Some(Some(Ok(_))) => view! { <NotAllowed /> }.into_any(),
+                _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn NotAllowed() -> impl IntoView {
+    view! {
+        <h1>"Not allowed"</h1>
+        <p class="muted">"This page is for administrators. Ask one to give your account the admin role."</p>
+        <A href="/profile">"Back to your profile"</A>
+    }
+}
+
+#[component]
+fn UserList(me: Account) -> impl IntoView {
+    let changed = RwSignal::new(0u32);
+    let users = LocalResource::new(move || {
+        changed.track();
+        list_users(Some(100), Some(0))
+    });
+    let error = RwSignal::new(None::<String>);
+    let set_role = Action::new(|(id, role): &(i64, Role)| set_user_role(*id, *role));
+    Effect::new(move |_| match set_role.value().get() {
+        Some(Ok(_)) => changed.update(|n| *n += 1),
+        Some(Err(e)) => error.set(Some(e.detail)),
+        None => {}
+    });
+    view! {
+        <h1>"Users"</h1>
+        <p class="alert" role="alert">
+            {move || error.get()}
+        </p>
+        {move || match users.get() {
+            Some(Ok(page)) => {
+                view! {
+                    <p class="muted">{format!("{} users", page.total)}</p>
+                    <table class="users">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Email"</th>
+                                <th scope="col">"Username"</th>
+                                <th scope="col">"Role"</th>
+                                <th scope="col">"Change"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {page
+                                .users
+                                .into_iter()
+                                .map(|user| {
+                                    let (label, new_role) = match user.role {
+                                        Role::Admin => ("Make user", Role::User),
+                                        Role::User => ("Make admin", Role::Admin),
+                                    };
+                                    let is_me = user.id == me.id;
+                                    let id = user.id;
+                                    view! {
+                                        <tr>
+                                            <td>{user.email.clone()}</td>
+                                            <td>{user.username.clone()}</td>
+                                            <td class="role">{user.role.as_str()}</td>
+                                            <td>
+                                                <button
+                                                    type="button"
+                                                    aria-label=format!("{label}: {}", user.email)
+                                                    disabled=is_me
+                                                    on:click=move |_| {
+                                                        set_role.dispatch((id, new_role));
+                                                    }
+                                                >
+                                                    {label}
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <p class="alert">{e.detail}</p> }.into_any(),
+            None => view! { <p class="muted">"Loading users…"</p> }.into_any(),
+        }}
+    }
+}
