@@ -1,4 +1,12 @@
 import { defineConfig, devices } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// One throwaway data folder per run, shared by the server (start-server.sh) and the
+// tests that run the server binary's admin subcommands against the same database.
+// Set here, in the runner, before the workers and the web server inherit it.
+process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'authkit-e2e-'));
 
 // E2E_PROFILE selects which server binary start-server.sh runs:
 // target/debug/authkit (default) or target/release/authkit.
@@ -51,6 +59,6 @@ export default defineConfig({
     timeout: 120_000,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { E2E_PROFILE: profile },
+    env: { E2E_PROFILE: profile, E2E_DATA_DIR: process.env.E2E_DATA_DIR! },
   },
 });

@@ -28,7 +28,10 @@ if [[ ! -d target/site/pkg ]]; then
   exit 1
 fi
 
-tmp="$(mktemp -d -t authkit-e2e.XXXXXX)"
+# playwright.config.ts chooses the folder (the admin tests use the same database);
+# started by hand, the script makes its own.
+tmp="${E2E_DATA_DIR:-$(mktemp -d -t authkit-e2e.XXXXXX)}"
+mkdir -p "$tmp"
 echo "start-server.sh: serving $bin on 127.0.0.1:3100 with data dir $tmp" >&2
 
 export LEPTOS_SITE_ROOT=target/site
@@ -42,6 +45,8 @@ export RUST_LOG=info
 # The suite signs up and logs in far more often than a person would; keep the per-IP
 # throttle out of its way (the API tests cover it).
 export AUTH_RATE_PER_IP_PER_MINUTE=100000
+# Plain http on 127.0.0.1: the refresh cookie cannot be Secure here.
+export COOKIE_SECURE=false
 
 # Run in the background (not exec) so the throwaway data folder is removed when
 # Playwright stops the server.

@@ -170,3 +170,98 @@ async fn every_answered_signup_survives_sigkill() {
         );
     }
 }
+
+fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
+        .args(args)
+        .env("LEPTOS_OUTPUT_NAME", "authkit")
+        .env("DATA_DIR", data_dir)
+        .env("JWT_SECRET", "process-test-secret-process-test-secret!")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cli starts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_and_promote_subcommands_make_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = cli(
+        dir.path(),
+        &["create-admin", "--email", "Root@Example.com"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created admin root@example.com"));
+    // The password policy applies to admins too, and an existing email is not overwritten.
+    let weak = cli(
+        dir.path(),
+        &["create-admin", "--email", "weak@example.com"],
+        "password123\n",
+    );
+    assert!(!weak.status.success());
+    let again = cli(
+        dir.path(),
+        &["create-admin", "--email", "root@example.com"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("promote"));
+    assert_eq!(cli(dir.path(), &["frobnicate"], "").status.code(), Some(2));
+
+    let server = Server::start(dir.path(), &[]);
+    server.wait_ready().await;
+    let client = reqwest::Client::new();
+    let login = |email: &'static str| {
+        let (client, base) = (client.clone(), server.base.clone());
+        async move {
+            let reply = client
+                .post(format!("{base}/auth/login"))
+                .json(&json!({"email": email, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = reply.json().await.unwrap();
+            body["access_token"].as_str().expect("token").to_owned()
+        }
+    };
+    let list_status = |token: String| {
+        let (client, base) = (client.clone(), server.base.clone());
+        async move {
+            client
+                .get(format!("{base}/admin/users"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(list_status(login("root@example.com").await).await, 200);
+
+    assert_eq!(signup(&client, &server.base, "later@example.com").await, Some(200));
+    let later = login("later@example.com").await;
+    assert_eq!(list_status(later.clone()).await, 403);
+    let promoted = cli(dir.path(), &["promote", "--email", "later@example.com"], "");
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
+    assert_eq!(
+        list_status(later).await,
+        200,
+        "the promotion applies to the next request"
+    );
+    assert!(
+        !cli(dir.path(), &["promote", "--email", "nobody@example.com"], "")
+            .status
+            .success()
+    );
+}

@@ -1,4 +1,6 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 // UI contract (see the project brief):
 // - once the WASM app has hydrated, <main> carries data-hydrated="true";
@@ -242,4 +244,134 @@ test('@hydration pages hydrate under the Content-Security-Policy without violati
     await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
   }
   expect(violations).toEqual([]);
+});
+
+// ---------------------------------------------------------------- sessions, account, roles
+
+async function logInViaUi(page: Page, email: string, password: string): Promise<void> {
+  await gotoHydrated(page, '/login');
+  await fillLogin(page, email, password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByText(email)).toBeVisible();
+}
+
+test('@hydration reload keeps me logged in', async ({ page }) => {
+  const user = newUser();
+  await signUpViaUi(page, user);
+  await page.reload();
+  await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByText(user.email)).toBeVisible();
+  // Visiting the page afresh works too: the session comes from the HttpOnly cookie.
+  await gotoHydrated(page, '/profile');
+  await expect(page.getByText(user.email)).toBeVisible();
+  const readable = await page.evaluate(() => document.cookie);
+  expect(readable).not.toContain('refresh_token');
+});
+
+test('log out everywhere in one browser cuts off another browser', async ({ browser, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  const first = await (await browser.newContext()).newPage();
+  const second = await (await browser.newContext()).newPage();
+  await logInViaUi(first, user.email, user.password);
+  await logInViaUi(second, user.email, user.password);
+
+  await first.getByRole('button', { name: 'Log out everywhere' }).click();
+  await expect(first).toHaveURL(/\/login$/);
+  // The other browser's next request is refused, and it is sent to the login page.
+  await second.getByLabel('New username').fill('still here?');
+  await second.getByRole('button', { name: 'Save username' }).click();
+  await expect(second).toHaveURL(/\/login$/);
+  await gotoHydrated(second, '/profile');
+  await expect(second).toHaveURL(/\/login$/);
+});
+
+test('log out ends this browser session for good', async ({ page }) => {
+  const user = newUser();
+  await signUpViaUi(page, user);
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.reload();
+  await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await gotoHydrated(page, '/profile');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('changing the password logs out the other browser', async ({ browser, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  const first = await (await browser.newContext()).newPage();
+  const second = await (await browser.newContext()).newPage();
+  await logInViaUi(first, user.email, user.password);
+  await logInViaUi(second, user.email, user.password);
+
+  await first.getByLabel('Current password').fill(user.password);
+  await first.getByLabel('New password').fill('a brand new passphrase here');
+  await first.getByRole('button', { name: 'Change password' }).click();
+  await expect(first.getByRole('status')).toContainText('Password changed');
+  // This browser stays logged in (fresh tokens), the other one is out.
+  await first.reload();
+  await expect(first.getByText(user.email)).toBeVisible();
+  await gotoHydrated(second, '/profile');
+  await expect(second).toHaveURL(/\/login$/);
+});
+
+test('a deleted account cannot log in', async ({ page }) => {
+  const user = newUser();
+  await signUpViaUi(page, user);
+  await page.getByRole('button', { name: 'Delete account' }).click();
+  await page.getByLabel('Confirm with your password').fill(user.password);
+  await page.getByRole('button', { name: 'Delete my account permanently' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await fillLogin(page, user.email, user.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
+});
+
+test('a non-admin cannot use the admin page', async ({ page }) => {
+  await signUpViaUi(page, newUser());
+  await expect(page.getByRole('link', { name: 'Manage users' })).toHaveCount(0);
+  await gotoHydrated(page, '/admin');
+  await expect(page.getByRole('heading', { level: 1, name: 'Not allowed' })).toBeVisible();
+  await expect(page.getByRole('table')).toHaveCount(0);
+});
+
+test('an admin can promote a user', async ({ browser, request }) => {
+  const admin = newUser();
+  const member = newUser();
+  // The first admin comes from the server binary's subcommand, as in production.
+  const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+  const dataDir = process.env.E2E_DATA_DIR!;
+  execFileSync(join(__dirname, '..', '..', 'target', profile, 'authkit'), ['create-admin', '--email', admin.email], {
+    input: `${admin.password}\n`,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      JWT_SECRET: 'e2e-test-secret-not-for-production-0123456789abcdef',
+      LEPTOS_OUTPUT_NAME: 'authkit',
+      RUST_LOG: 'warn',
+    },
+  });
+  await signUpViaApi(request, member);
+
+  const memberPage = await (await browser.newContext()).newPage();
+  await logInViaUi(memberPage, member.email, member.password);
+  await gotoHydrated(memberPage, '/admin');
+  await expect(memberPage.getByRole('heading', { level: 1, name: 'Not allowed' })).toBeVisible();
+
+  const adminPage = await (await browser.newContext()).newPage();
+  await logInViaUi(adminPage, admin.email, admin.password);
+  await adminPage.getByRole('link', { name: 'Manage users' }).click();
+  await expect(adminPage.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  const row = adminPage.getByRole('row').filter({ hasText: member.email });
+  await expect(row.locator('td.role')).toHaveText('user');
+  await adminPage.getByRole('button', { name: `Make admin: ${member.email}` }).click();
+  await expect(row.locator('td.role')).toHaveText('admin');
+
+  // The member's very next page load sees the new role.
+  await gotoHydrated(memberPage, '/admin');
+  await expect(memberPage.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
 });

@@ -11,6 +11,7 @@ use futures::{Sink, Stream};
 use leptos::server_fn::client::{Client, browser::BrowserClient};
 use leptos::server_fn::error::FromServerFnError;
 use leptos::server_fn::request::browser::BrowserRequest;
+use leptos::server_fn::response::ClientRes;
 use leptos::server_fn::response::browser::BrowserResponse;
 use std::cell::RefCell;
 use std::future::Future;
@@ -19,6 +20,13 @@ thread_local! {
     // WASM is single-threaded, so this is simply "the page's current token". On the
     // server it is never set: server functions called during SSR run directly.
     static BEARER_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    static ON_TOKEN_REFUSED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Registers what to do when the server refuses our token (`invalid_token`): the
+/// session was revoked elsewhere, or the account deleted. `Session` ends itself.
+pub fn on_token_refused(callback: impl Fn() + 'static) {
+    ON_TOKEN_REFUSED.with(|slot| *slot.borrow_mut() = Some(Box::new(callback)));
 }
 
 /// Sets (or clears) the token attached to every following request.
@@ -42,10 +50,29 @@ where
     type Response = BrowserResponse;
 
     fn send(request: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
-        if let Some(token) = bearer_token() {
+        let sent_token = bearer_token();
+        if let Some(token) = &sent_token {
             request.headers().set("Authorization", &format!("Bearer {token}"));
         }
-        <BrowserClient as Client<E, IS, OS>>::send(request)
+        let response = <BrowserClient as Client<E, IS, OS>>::send(request);
+        async move {
+            let response = response.await?;
+            let refused = <BrowserResponse as ClientRes<E>>::status(&response) == 401
+                && response
+                    .generate_headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("invalid_token"));
+            // Only if the refused token is still the current one (not replaced meanwhile).
+            if refused && sent_token.is_some() && sent_token == bearer_token() {
+                ON_TOKEN_REFUSED.with(|slot| {
+                    if let Some(callback) = slot.borrow().as_ref() {
+                        callback();
+                    }
+                });
+            }
+            Ok(response)
+        }
     }
 
     #[allow(clippy::type_complexity)]

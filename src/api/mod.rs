@@ -10,7 +10,7 @@ mod codec;
 mod error;
 mod types;
 
-pub use client::{BearerClient, set_bearer_token};
+pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
 pub use error::ApiError;
 pub use types::{Account, Deleted, LoggedOut, Password, Role, TokenResponse, User, UserPage};

@@ -123,6 +123,10 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
             CreateUserError::Database(e) => AuthError::from(e),
         })?;
     tracing::Span::current().record("user_id", user.id);
+    // Signing up logs in: the refresh cookie lets the UI get an access token without
+    // sending the password again. The response body keeps the original contract.
+    let session = state.sessions.create(user.id).await?;
+    send_cookie(state.cookies.set(&session.refresh_token.0));
     tracing::debug!("user signed up");
     Ok(user)
 }

@@ -6,7 +6,7 @@
 //! exchanges it for a new access token (`restore`), and renews that token a few minutes
 //! before it expires.
 
-use crate::api::{ACCESS_TOKEN_TTL_SECS, refresh, set_bearer_token};
+use crate::api::{ACCESS_TOKEN_TTL_SECS, on_token_refused, refresh, set_bearer_token};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -30,6 +30,9 @@ impl Session {
             restored: RwSignal::new(false),
         };
         provide_context(session);
+        // A token the server refuses (session revoked elsewhere, account deleted) ends
+        // the session in this tab too; pages then send the person to /login.
+        on_token_refused(move || session.end());
         session
     }
 

@@ -1,0 +1,530 @@
+//! Sessions that survive a reload, logout that really logs out, account management,
+//! and roles — checked against the running application.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{PASSWORD, Reply, TestApp};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const NEW_PASSWORD: &str = "a completely different passphrase";
+
+fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+    reply.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The refresh token set by a response, if any.
+fn refresh_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("refresh_token=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+impl TestApp {
+    async fn post_with(&self, path: &str, authorization: Option<&str>, cookie: Option<&str>, body: Value) -> Reply {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        if let Some(token) = cookie {
+            request = request.header("Cookie", format!("refresh_token={token}"));
+        }
+        self.send(request).await
+    }
+
+    async fn refresh(&self, cookie: &str) -> Reply {
+        self.post_with("/auth/refresh", None, Some(cookie), json!({})).await
+    }
+
+    /// Logs in; returns (access token, refresh cookie).
+    async fn session(&self, email: &str, password: &str) -> (String, String) {
+        let reply = self.login(email, password).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let cookie = refresh_cookie(&reply).expect("login sets the refresh cookie");
+        (reply.body["access_token"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    async fn me_status(&self, token: &str) -> u16 {
+        self.me(Some(&bearer(token))).await.status
+    }
+
+    async fn make_admin(&self, email: &str) {
+        sqlx::query("UPDATE users SET role = 'admin' WHERE email = $1")
+            .bind(email)
+            .execute(&self.db)
+            .await
+            .unwrap();
+    }
+}
+
+// ------------------------------------------------------------------ refresh cookie
+
+#[tokio::test]
+async fn login_and_signup_set_a_protected_refresh_cookie_stored_only_as_a_hash() {
+    let app = TestApp::spawn_with(&[("COOKIE_SECURE", "true")]).await;
+    let signup = app.signup("cookie@example.com", "c").await;
+    assert!(refresh_cookie(&signup).is_some(), "signup logs in");
+    let login = app.login("cookie@example.com", PASSWORD).await;
+    assert_eq!(
+        login.body.as_object().unwrap().len(),
+        2,
+        "login body keeps its contract: {}",
+        login.text
+    );
+    let set_cookie = header(&login, "set-cookie").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/auth", "Secure", "Max-Age=1209600"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let token = refresh_cookie(&login).unwrap();
+    assert_eq!(token.len(), 64, "256 bits, hex");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM refresh_tokens")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert!(!stored.contains(&token), "the plain token is never stored");
+    assert!(stored.contains(&hex::encode(Sha256::digest(token.as_bytes()))));
+    let expires_in: i64 = sqlx::query_scalar("SELECT expires_at - created_at FROM sessions LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(expires_in, 14 * 24 * 3600);
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_cookie_and_returns_a_working_access_token() {
+    let app = TestApp::spawn().await;
+    app.signup("rot@example.com", "r").await;
+    let (_, first) = app.session("rot@example.com", PASSWORD).await;
+    let refreshed = app.refresh(&first).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    assert_eq!(refreshed.body["token_type"], "bearer");
+    let second = refresh_cookie(&refreshed).expect("rotated cookie");
+    assert_ne!(first, second);
+    let access = refreshed.body["access_token"].as_str().unwrap();
+    assert_eq!(app.me_status(access).await, 200);
+    // The successor works in turn.
+    assert_eq!(app.refresh(&second).await.status, 200);
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
+    let app = TestApp::spawn().await;
+    app.signup("theft@example.com", "t").await;
+    let (access, stolen) = app.session("theft@example.com", PASSWORD).await;
+    // The victim refreshes: `stolen` is now a used token.
+    let victim = app.refresh(&stolen).await;
+    let victim_cookie = refresh_cookie(&victim).unwrap();
+    let victim_access = victim.body["access_token"].as_str().unwrap().to_owned();
+    // The thief presents the old one: refused, and the family is revoked.
+    let thief = app.refresh(&stolen).await;
+    assert_eq!(thief.status, 401, "{}", thief.text);
+    assert!(
+        header(&thief, "set-cookie").unwrap().contains("Max-Age=0"),
+        "cookie cleared"
+    );
+    // Both must log in again: the victim's newer cookie and every access token are dead.
+    assert_eq!(app.refresh(&victim_cookie).await.status, 401);
+    assert_eq!(app.me_status(&victim_access).await, 401);
+    assert_eq!(app.me_status(&access).await, 401);
+    // Another session of the same user is untouched.
+    let (other, _) = app.session("theft@example.com", PASSWORD).await;
+    assert_eq!(app.me_status(&other).await, 200);
+}
+
+#[tokio::test]
+async fn refresh_without_a_valid_cookie_is_401() {
+    let app = TestApp::spawn().await;
+    let none = app.post_with("/auth/refresh", None, None, json!({})).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(none.body, json!({"detail": "Could not validate credentials"}));
+    assert_eq!(app.refresh("not-a-real-token").await.status, 401);
+    // No body at all (no Content-Type either) is fine for this argument-less endpoint.
+    let bare = app.send(app.client.post(app.url("/auth/refresh"))).await;
+    assert_eq!(bare.status, 401, "{}", bare.text);
+    // An expired session's cookie is refused.
+    app.signup("old@example.com", "o").await;
+    let (_, cookie) = app.session("old@example.com", PASSWORD).await;
+    sqlx::query("UPDATE sessions SET expires_at = 0")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.refresh(&cookie).await.status, 401);
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let app = TestApp::spawn().await;
+    app.signup("csrf@example.com", "c").await;
+    let (_, cookie) = app.session("csrf@example.com", PASSWORD).await;
+    let attempt = |headers: Vec<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .post(app.url("/auth/refresh"))
+            .header("Cookie", format!("refresh_token={cookie}"))
+            .json(&json!({}));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        app.send(request)
+    };
+    let evil = attempt(vec![("Origin", "https://evil.example".into())]).await;
+    assert_eq!(evil.status, 403, "{}", evil.text);
+    assert_eq!(evil.body, json!({"detail": "Cross-site request refused"}));
+    assert_eq!(attempt(vec![("Sec-Fetch-Site", "cross-site".into())]).await.status, 403);
+    assert_eq!(attempt(vec![("Sec-Fetch-Site", "same-site".into())]).await.status, 403);
+    assert_eq!(attempt(vec![("Origin", "null".into())]).await.status, 403);
+    // The same request from our own page goes through.
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let ours = attempt(vec![
+        ("Origin", format!("http://{host}")),
+        ("Sec-Fetch-Site", "same-origin".into()),
+    ])
+    .await;
+    assert_eq!(ours.status, 200, "{}", ours.text);
+    // Login CSRF is refused too.
+    let login = app
+        .send(
+            app.client
+                .post(app.url("/auth/login"))
+                .header("Sec-Fetch-Site", "cross-site")
+                .json(&json!({"email": "csrf@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.status, 403);
+}
+
+#[tokio::test]
+async fn state_changing_endpoints_do_not_accept_get() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/auth/refresh",
+        "/auth/logout",
+        "/auth/logout-all",
+        "/auth/password",
+        "/auth/delete-account",
+        "/auth/signup",
+        "/auth/login",
+    ] {
+        let reply = app.send(app.client.get(app.url(path))).await;
+        assert_eq!(reply.status, 405, "{path}: {}", reply.text);
+    }
+}
+
+// ------------------------------------------------------------------ logout
+
+#[tokio::test]
+async fn logout_ends_this_session_at_once() {
+    let app = TestApp::spawn().await;
+    app.signup("bye@example.com", "b").await;
+    let (access, cookie) = app.session("bye@example.com", PASSWORD).await;
+    let (other_access, _) = app.session("bye@example.com", PASSWORD).await;
+    let reply = app
+        .post_with("/auth/logout", Some(&bearer(&access)), None, json!({}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body, json!({"sessions_revoked": 1}));
+    assert!(header(&reply, "set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        app.me_status(&access).await,
+        401,
+        "the access token dies with its session"
+    );
+    assert_eq!(app.refresh(&cookie).await.status, 401);
+    assert_eq!(app.me_status(&other_access).await, 200, "other sessions live on");
+    // Without a token there is nothing to log out.
+    assert_eq!(app.post_with("/auth/logout", None, None, json!({})).await.status, 401);
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_session_of_the_user_only() {
+    let app = TestApp::spawn().await;
+    app.signup("all@example.com", "a").await;
+    app.signup("else@example.com", "e").await;
+    let (one, _) = app.session("all@example.com", PASSWORD).await;
+    let (two, two_cookie) = app.session("all@example.com", PASSWORD).await;
+    let (someone_else, _) = app.session("else@example.com", PASSWORD).await;
+    let reply = app
+        .post_with("/auth/logout-all", Some(&bearer(&one)), None, json!({}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // Signup's session plus the two logins.
+    assert_eq!(reply.body, json!({"sessions_revoked": 3}));
+    assert_eq!(app.me_status(&one).await, 401);
+    assert_eq!(app.me_status(&two).await, 401);
+    assert_eq!(app.refresh(&two_cookie).await.status, 401);
+    assert_eq!(app.me_status(&someone_else).await, 200);
+}
+
+// ------------------------------------------------------------------ account
+
+#[tokio::test]
+async fn patch_me_changes_the_username() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("name@example.com").await;
+    let patch = |body: Value| {
+        app.send(
+            app.client
+                .patch(app.url("/auth/me"))
+                .header("Authorization", bearer(&token))
+                .json(&body),
+        )
+    };
+    let reply = patch(json!({"username": "  New Name "})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.body,
+        json!({"id": id, "email": "name@example.com", "username": "New Name"})
+    );
+    assert_eq!(app.me(Some(&bearer(&token))).await.body["username"], "New Name");
+    assert_eq!(patch(json!({"username": ""})).await.status, 422);
+    assert_eq!(patch(json!({"username": "x", "role": "admin"})).await.status, 422);
+    assert_eq!(
+        patch(json!({"username": "x", "email": "other@example.com"}))
+            .await
+            .status,
+        422
+    );
+    let anonymous = app
+        .send(app.client.patch(app.url("/auth/me")).json(&json!({"username": "x"})))
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("pw@example.com").await;
+    let (other, other_cookie) = app.session("pw@example.com", PASSWORD).await;
+    let hash_before: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let authorization = bearer(&token);
+    let change = |current: &str, new: &str| {
+        app.post_with(
+            "/auth/password",
+            Some(&authorization),
+            None,
+            json!({"current_password": current, "new_password": new}),
+        )
+    };
+    let wrong = change("not my password", NEW_PASSWORD).await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert_eq!(wrong.body, json!({"detail": "Incorrect password"}));
+    let hash_after: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(hash_before, hash_after, "nothing changes");
+    assert_eq!(app.me_status(&other).await, 200);
+    assert_eq!(
+        change(PASSWORD, "password123").await.status,
+        422,
+        "the new password follows the policy"
+    );
+
+    let changed = change(PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let fresh = changed.body["access_token"].as_str().unwrap();
+    assert!(refresh_cookie(&changed).is_some(), "fresh refresh cookie");
+    assert_eq!(app.me_status(fresh).await, 200);
+    assert_eq!(app.me_status(&other).await, 401);
+    assert_eq!(app.refresh(&other_cookie).await.status, 401);
+    assert_eq!(app.login("pw@example.com", PASSWORD).await.status, 401);
+    assert_eq!(app.login("pw@example.com", NEW_PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_the_password_and_removes_everything() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("del@example.com").await;
+    let (_, cookie) = app.session("del@example.com", PASSWORD).await;
+    let delete = |password: &str| {
+        app.send(
+            app.client
+                .delete(app.url("/auth/me"))
+                .header("Authorization", bearer(&token))
+                .json(&json!({"password": password})),
+        )
+    };
+    assert_eq!(delete("wrong password").await.status, 401);
+    assert_eq!(app.user_count().await, 1);
+    let deleted = delete(PASSWORD).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!(deleted.body, json!({"deleted": true}));
+    assert_eq!(app.user_count().await, 0);
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+    assert_eq!(app.me_status(&token).await, 401);
+    assert_eq!(app.refresh(&cookie).await.status, 401);
+    assert_eq!(app.login("del@example.com", PASSWORD).await.status, 401);
+    // The server-function form of the same operation exists too.
+    let (_, token) = app.user_with_token("del2@example.com").await;
+    let reply = app
+        .post_with(
+            "/auth/delete-account",
+            Some(&bearer(&token)),
+            None,
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
+// ------------------------------------------------------------------ roles
+
+#[tokio::test]
+async fn new_users_are_users_and_cannot_choose_a_role() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.user_with_token("plain@example.com").await;
+    let account = app
+        .send(
+            app.client
+                .get(app.url("/auth/account"))
+                .header("Authorization", bearer(&token)),
+        )
+        .await;
+    assert_eq!(
+        account.body,
+        json!({"id": id, "email": "plain@example.com", "username": "someone", "role": "user"})
+    );
+    let sneaky = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": "s@example.com", "password": PASSWORD, "username": "s", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(sneaky.status, 422);
+}
+
+#[tokio::test]
+async fn admins_list_users_and_change_roles_effective_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("boss@example.com").await;
+    app.make_admin("boss@example.com").await;
+    let (worker_id, worker) = app.user_with_token("worker@example.com").await;
+    for i in 0..3 {
+        app.signup(&format!("extra{i}@example.com"), "x").await;
+    }
+    let list = |token: &str, query: &str| {
+        app.send(
+            app.client
+                .get(app.url(&format!("/admin/users{query}")))
+                .header("Authorization", bearer(token)),
+        )
+    };
+    let page = list(&admin, "?limit=2&offset=1").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.body["total"], 5);
+    assert_eq!(page.body["limit"], 2);
+    assert_eq!(page.body["offset"], 1);
+    let users = page.body["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(
+        users[0],
+        json!({"id": worker_id, "email": "worker@example.com", "username": "someone", "role": "user"})
+    );
+    assert!(!page.text.contains("argon2"), "no hashes in the listing");
+    assert_eq!(list(&admin, "").await.body["users"].as_array().unwrap().len(), 5);
+    for bad in ["?limit=0", "?limit=101", "?offset=-1", "?limit=abc"] {
+        assert_eq!(list(&admin, bad).await.status, 422, "{bad}");
+    }
+
+    // The worker is refused, then promoted: the very next request works, no new login.
+    assert_eq!(list(&worker, "").await.status, 403);
+    let set_role = |token: &str, id: i64, role: &str| {
+        app.send(
+            app.client
+                .patch(app.url(&format!("/admin/users/{id}")))
+                .header("Authorization", bearer(token))
+                .json(&json!({"role": role})),
+        )
+    };
+    let promoted = set_role(&admin, worker_id, "admin").await;
+    assert_eq!(promoted.status, 200, "{}", promoted.text);
+    assert_eq!(promoted.body["role"], "admin");
+    assert_eq!(list(&worker, "").await.status, 200);
+    let demoted = set_role(&admin, worker_id, "user").await;
+    assert_eq!(demoted.body["role"], "user");
+    assert_eq!(list(&worker, "").await.status, 403);
+
+    assert_eq!(set_role(&admin, 999_999, "admin").await.status, 404);
+    assert_eq!(set_role(&admin, worker_id, "superuser").await.status, 422);
+    let boss_id = app.me(Some(&bearer(&admin))).await.body["id"].as_i64().unwrap();
+    assert_eq!(
+        set_role(&admin, boss_id, "user").await.status,
+        422,
+        "an admin cannot demote themself"
+    );
+    let not_a_number = app
+        .send(
+            app.client
+                .patch(app.url("/admin/users/abc"))
+                .header("Authorization", bearer(&admin))
+                .json(&json!({"role": "user"})),
+        )
+        .await;
+    assert_eq!(not_a_number.status, 422, "{}", not_a_number.text);
+}
+
+#[tokio::test]
+async fn no_endpoint_gives_a_non_admin_another_users_data() {
+    let app = TestApp::spawn().await;
+    let (alice_id, alice) = app.user_with_token("alice@example.com").await;
+    let (bob_id, bob) = app.user_with_token("bob@example.com").await;
+    let as_alice = |request: reqwest::RequestBuilder| app.send(request.header("Authorization", bearer(&alice)));
+
+    // Every place an id is accepted.
+    assert_eq!(as_alice(app.client.get(app.url("/admin/users"))).await.status, 403);
+    for (path, body) in [
+        (format!("/admin/users/{bob_id}"), json!({"role": "user"})),
+        ("/admin/users/role".to_owned(), json!({"id": bob_id, "role": "user"})),
+    ] {
+        let reply = as_alice(app.client.patch(app.url(&path)).json(&body)).await;
+        assert_eq!(reply.status, 403, "{path}: {}", reply.text);
+        assert!(!reply.text.contains("bob"), "{}", reply.text);
+    }
+    // Endpoints about "me" are about Alice, whatever she sends.
+    let me = as_alice(app.client.get(app.url(&format!("/auth/me?id={bob_id}")))).await;
+    assert_eq!(me.body["id"], alice_id);
+    let account = as_alice(app.client.get(app.url(&format!("/auth/account?id={bob_id}")))).await;
+    assert_eq!(account.body["id"], alice_id);
+    let patched = as_alice(
+        app.client
+            .patch(app.url("/auth/me"))
+            .json(&json!({"username": "x", "id": bob_id})),
+    )
+    .await;
+    assert_eq!(patched.status, 422, "no id can be passed");
+    // A token naming Bob but carrying Alice's session is refused (sessions are per user).
+    let forged_sub = {
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = json!({"sub": bob_id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit",
+            "jti": "x", "sid": common::sid_of(&alice)});
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(common::SECRET),
+        )
+        .unwrap()
+    };
+    assert_eq!(app.me_status(&forged_sub).await, 401);
+    // Bob is untouched.
+    assert_eq!(app.me(Some(&bearer(&bob))).await.body["email"], "bob@example.com");
+}
