@@ -43,6 +43,16 @@ pub enum RefreshRefused {
     Reused,
 }
 
+/// A refresh token's row joined with its session.
+#[derive(sqlx::FromRow)]
+struct PresentedToken {
+    session_id: String,
+    user_id: i64,
+    revoked_at: Option<i64>,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
 #[derive(Clone)]
 pub struct SessionStore {
     pool: SqlitePool,
@@ -90,14 +100,21 @@ impl SessionStore {
     pub async fn rotate(&self, presented: &str) -> Result<Result<IssuedSession, RefreshRefused>, sqlx::Error> {
         let hash = RefreshToken::hash(presented);
         let now = now_secs();
-        let row: Option<(String, i64, Option<i64>, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT s.id, s.user_id, s.revoked_at, s.expires_at, t.used_at \
+        let row: Option<PresentedToken> = sqlx::query_as(
+            "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, t.used_at \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((session_id, user_id, revoked_at, expires_at, used_at)) = row else {
+        let Some(PresentedToken {
+            session_id,
+            user_id,
+            revoked_at,
+            expires_at,
+            used_at,
+        }) = row
+        else {
             return Ok(Err(RefreshRefused::Invalid));
         };
         if revoked_at.is_some() || expires_at <= now {
