@@ -62,7 +62,8 @@ run:
 	$(MAKE) tools
 	$(MAKE) build
 	$(call step,Serving on http://127.0.0.1:3000 (Ctrl-C to stop))
-	LEPTOS_ENV=PROD LEPTOS_SITE_ROOT=target/site ./target/release/authkit
+	@# Plain http on 127.0.0.1, so the refresh cookie cannot be Secure (see README).
+	LEPTOS_ENV=PROD LEPTOS_SITE_ROOT=target/site COOKIE_SECURE=$${COOKIE_SECURE:-false} ./target/release/authkit
 
 lint:
 	$(call step,Checking formatting (cargo fmt --check))
