@@ -1,4 +1,4 @@
-import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -256,6 +256,17 @@ async function logInViaUi(page: Page, email: string, password: string): Promise<
   await expect(page.getByText(email)).toBeVisible();
 }
 
+/** One user, logged in (through the UI) in two separate browser contexts. */
+async function oneUserInTwoBrowsers(browser: Browser, request: APIRequestContext) {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  const first = await (await browser.newContext()).newPage();
+  const second = await (await browser.newContext()).newPage();
+  await logInViaUi(first, user.email, user.password);
+  await logInViaUi(second, user.email, user.password);
+  return { user, first, second };
+}
+
 test('@hydration reload keeps me logged in', async ({ page }) => {
   const user = newUser();
   await signUpViaUi(page, user);
@@ -271,12 +282,7 @@ test('@hydration reload keeps me logged in', async ({ page }) => {
 });
 
 test('log out everywhere in one browser cuts off another browser', async ({ browser, request }) => {
-  const user = newUser();
-  await signUpViaApi(request, user);
-  const first = await (await browser.newContext()).newPage();
-  const second = await (await browser.newContext()).newPage();
-  await logInViaUi(first, user.email, user.password);
-  await logInViaUi(second, user.email, user.password);
+  const { user, first, second } = await oneUserInTwoBrowsers(browser, request);
 
   await first.getByRole('button', { name: 'Log out everywhere' }).click();
   await expect(first).toHaveURL(/\/login$/);
@@ -300,12 +306,7 @@ test('log out ends this browser session for good', async ({ page }) => {
 });
 
 test('changing the password logs out the other browser', async ({ browser, request }) => {
-  const user = newUser();
-  await signUpViaApi(request, user);
-  const first = await (await browser.newContext()).newPage();
-  const second = await (await browser.newContext()).newPage();
-  await logInViaUi(first, user.email, user.password);
-  await logInViaUi(second, user.email, user.password);
+  const { user, first, second } = await oneUserInTwoBrowsers(browser, request);
 
   await first.getByLabel('Current password').fill(user.password);
   await first.getByLabel('New password').fill('a brand new passphrase here');

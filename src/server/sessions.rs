@@ -53,6 +53,22 @@ struct PresentedToken {
     used_at: Option<i64>,
 }
 
+/// Issues a new refresh token for the session, inside the caller's transaction.
+async fn add_refresh_token(
+    tx: &mut sqlx::SqliteConnection,
+    session_id: &str,
+    now: i64,
+) -> Result<RefreshToken, sqlx::Error> {
+    let token = RefreshToken::generate();
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
+        .bind(RefreshToken::hash(&token.0))
+        .bind(session_id)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(token)
+}
+
 #[derive(Clone)]
 pub struct SessionStore {
     pool: SqlitePool,
@@ -73,7 +89,6 @@ impl SessionStore {
         let session_id = hex::encode(rand::random::<[u8; 16]>());
         let now = now_secs();
         let expires_at = now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX));
-        let refresh_token = RefreshToken::generate();
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&session_id)
@@ -82,12 +97,7 @@ impl SessionStore {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
-            .bind(RefreshToken::hash(&refresh_token.0))
-            .bind(&session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let refresh_token = add_refresh_token(&mut tx, &session_id, now).await?;
         tx.commit().await?;
         Ok(IssuedSession {
             session_id,
@@ -124,7 +134,6 @@ impl SessionStore {
             self.revoke(&session_id).await?;
             return Ok(Err(RefreshRefused::Reused));
         }
-        let refresh_token = RefreshToken::generate();
         let mut tx = self.pool.begin().await?;
         // Only one of two concurrent refreshes with the same token can mark it used.
         let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
@@ -137,12 +146,7 @@ impl SessionStore {
             self.revoke(&session_id).await?;
             return Ok(Err(RefreshRefused::Reused));
         }
-        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
-            .bind(RefreshToken::hash(&refresh_token.0))
-            .bind(&session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let refresh_token = add_refresh_token(&mut tx, &session_id, now).await?;
         tx.commit().await?;
         Ok(Ok(IssuedSession {
             session_id,

@@ -20,14 +20,19 @@ pub struct Session {
     /// False until the app has asked the server for a session on load; pages that need
     /// a session wait for it before sending anyone to the login page.
     restored: RwSignal<bool>,
+    /// Changes only on log in / log out, not when a token is renewed, so that pages
+    /// keyed on it do not reload (and lose what they show) at every renewal.
+    logged_in: Memo<bool>,
 }
 
 impl Session {
     /// Creates the (empty) session of this app instance and provides it as context.
     pub fn provide() -> Self {
+        let token = RwSignal::new(None::<String>);
         let session = Self {
-            token: RwSignal::new(None),
+            token,
             restored: RwSignal::new(false),
+            logged_in: Memo::new(move |_| token.with(Option::is_some)),
         };
         provide_context(session);
         // A token the server refuses (session revoked elsewhere, account deleted) ends
@@ -43,7 +48,7 @@ impl Session {
 
     /// Reactive: re-runs whatever reads it when someone logs in or out.
     pub fn is_logged_in(&self) -> bool {
-        self.token.with(Option::is_some)
+        self.logged_in.get()
     }
 
     /// Reactive: has the on-load restore finished?
