@@ -32,7 +32,15 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 /// A valid body for the endpoint with one field replaced, removed, or one added.
 fn mutated_body() -> impl Strategy<Value = Value> {
-    let fields = prop_oneof![Just("email"), Just("password"), Just("username"), Just("role")];
+    let fields = prop_oneof![
+        Just("email"),
+        Just("password"),
+        Just("username"),
+        Just("role"),
+        Just("id"),
+        Just("current_password"),
+        Just("new_password"),
+    ];
     (any::<bool>(), fields, any_json(), 0u8..3).prop_map(|(signup, field, value, how)| {
         let mut body = if signup {
             json!({"email": "m@example.com", "password": PASSWORD, "username": "m"})
@@ -58,6 +66,12 @@ enum Probe {
         path: &'static str,
         body: Value,
     },
+    /// An authenticated call (a real user's token) with a random or mutated body.
+    Authenticated {
+        method: &'static str,
+        path: &'static str,
+        body: Value,
+    },
     Bytes {
         path: &'static str,
         body: Vec<u8>,
@@ -75,14 +89,28 @@ enum Probe {
 
 fn probes() -> impl Strategy<Value = Probe> {
     let endpoint = prop_oneof![Just("/auth/signup"), Just("/auth/login")];
+    let authenticated = prop_oneof![
+        Just(("PATCH", "/auth/me")),
+        Just(("POST", "/auth/password")),
+        Just(("POST", "/auth/refresh")),
+        Just(("PATCH", "/admin/users/role")),
+        Just(("PATCH", "/admin/users/1")),
+        Just(("DELETE", "/auth/me")),
+    ];
     prop_oneof![
         (endpoint.clone(), any_json()).prop_map(|(path, body)| Probe::Json { path, body }),
+        (authenticated.clone(), any_json()).prop_map(|((method, path), body)| Probe::Authenticated {
+            method,
+            path,
+            body
+        }),
+        (authenticated, mutated_body()).prop_map(|((method, path), body)| Probe::Authenticated { method, path, body }),
         (endpoint.clone(), mutated_body()).prop_map(|(path, body)| Probe::Json { path, body }),
         (endpoint, prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(path, body)| Probe::Bytes { path, body }),
         ("[ -~]{0,80}", "[a-z=&%0-9]{0,30}").prop_map(|(authorization, query)| Probe::Me { authorization, query }),
         (
             prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("DELETE"), Just("PATCH")],
-            "/auth/[a-z/_-]{0,20}",
+            "/(auth|admin)/[a-z/_-]{0,20}",
             prop::collection::vec(any::<u8>(), 0..64)
         )
             .prop_map(|(method, path, body)| Probe::Anywhere { method, path, body }),
@@ -93,6 +121,10 @@ fn probes() -> impl Strategy<Value = Probe> {
 fn random_and_mutated_requests_never_cause_a_5xx() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let app = runtime.block_on(TestApp::spawn());
+    // A real session, so that authenticated probes reach the function bodies. (A probe
+    // may well change this user's password or delete it; that is fine.)
+    let (_, token) = runtime.block_on(app.user_with_token("fuzz@example.com"));
+    let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 300,
         failure_persistence: None,
@@ -101,6 +133,11 @@ fn random_and_mutated_requests_never_cause_a_5xx() {
     let result = runner.run(&probes(), |probe| {
         let request = match &probe {
             Probe::Json { path, body } => app.client.post(app.url(path)).json(body),
+            Probe::Authenticated { method, path, body } => app
+                .client
+                .request(method.parse().expect("method"), app.url(path))
+                .bearer_auth(&token)
+                .json(body),
             Probe::Bytes { path, body } => app
                 .client
                 .post(app.url(path))
@@ -117,6 +154,7 @@ fn random_and_mutated_requests_never_cause_a_5xx() {
                 .body(body.clone()),
         };
         let reply = runtime.block_on(app.send(request));
+        seen.lock().expect("status set").insert(reply.status);
         if reply.status >= 500 {
             return Err(TestCaseError::fail(format!(
                 "{probe:?} → {} {}",
@@ -134,5 +172,13 @@ fn random_and_mutated_requests_never_cause_a_5xx() {
     });
     if let Err(failure) = result {
         panic!("{failure}");
+    }
+    // The probes reached more than one layer: accepted, refused and invalid requests.
+    let seen = seen.into_inner().expect("status set");
+    for status in [200, 401, 422] {
+        assert!(
+            seen.contains(&status),
+            "no probe answered {status}; statuses seen: {seen:?}"
+        );
     }
 }
