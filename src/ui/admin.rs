@@ -1,4 +1,5 @@
 use super::Session;
+use super::form::follow_action;
 use super::profile::{account_resource, require_session};
 use crate::api::{Account, Role, list_users, set_user_role};
 use leptos::prelude::*;
@@ -40,11 +41,7 @@ fn UserList(me: Account) -> impl IntoView {
     });
     let error = RwSignal::new(None::<String>);
     let set_role = Action::new(|(id, role): &(i64, Role)| set_user_role(*id, *role));
-    Effect::new(move |_| match set_role.value().get() {
-        Some(Ok(_)) => changed.update(|n| *n += 1),
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
-    });
+    follow_action(set_role, error, move |_| changed.update(|n| *n += 1));
     view! {
         <h1>"Users"</h1>
         <p class="alert" role="alert">

@@ -1,5 +1,6 @@
 //! Building blocks shared by the forms.
 
+use crate::api::ApiError;
 use leptos::prelude::*;
 
 /// A labelled input bound to a signal.
@@ -43,4 +44,21 @@ pub fn SubmitButton(label: &'static str, pending_label: &'static str, pending: M
             {move || if pending.get() { pending_label } else { label }}
         </button>
     }
+}
+
+/// Follows a form's action: a failure's detail goes to the form's alert, a success to
+/// `on_success`.
+pub fn follow_action<I, T>(
+    action: Action<I, Result<T, ApiError>>,
+    error: RwSignal<Option<String>>,
+    on_success: impl Fn(T) + 'static,
+) where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(value)) => on_success(value),
+        Some(Err(e)) => error.set(Some(e.detail)),
+        None => {}
+    });
 }

@@ -1,5 +1,5 @@
 use super::Session;
-use super::form::{FormAlert, SubmitButton, TextField};
+use super::form::{FormAlert, SubmitButton, TextField, follow_action};
 use crate::api::{Password, login};
 use crate::validation::{Email, check_login_password};
 use leptos::ev::SubmitEvent;
@@ -34,13 +34,9 @@ pub fn LoginPage() -> impl IntoView {
     });
     let pending = Memo::new(move |_| action.pending().get());
 
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(token)) => {
-            session.start(token.access_token);
-            navigate("/profile", Default::default());
-        }
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
+    follow_action(action, error, move |token| {
+        session.start(token.access_token);
+        navigate("/profile", Default::default());
     });
 
     let on_submit = move |ev: SubmitEvent| {

@@ -1,5 +1,5 @@
 use super::Session;
-use super::form::{FormAlert, SubmitButton, TextField};
+use super::form::{FormAlert, SubmitButton, TextField, follow_action};
 use crate::api::{
     Account, ApiError, Password, Role, change_password, delete_account, get_account, logout, logout_all, update_me,
 };
@@ -99,14 +99,12 @@ fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl Into
     let error = RwSignal::new(None::<String>);
     let action = Action::new(|name: &String| update_me(name.clone()));
     let pending = Memo::new(move |_| action.pending().get());
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(user)) => shown.update(|a| {
+    follow_action(action, error, move |user| {
+        shown.update(|a| {
             if let Some(a) = a {
                 a.username = user.username;
             }
-        }),
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
+        })
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -146,17 +144,13 @@ fn ChangePassword(account: Account) -> impl IntoView {
         async move { change_password(change.current, change.new).await }
     });
     let pending = Memo::new(move |_| action.pending().get());
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(token)) => {
-            session.start(token.access_token);
-            current.set(String::new());
-            new.set(String::new());
-            done.set(Some(
-                "Password changed. Every other session has been logged out.".to_owned(),
-            ));
-        }
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
+    follow_action(action, error, move |token| {
+        session.start(token.access_token);
+        current.set(String::new());
+        new.set(String::new());
+        done.set(Some(
+            "Password changed. Every other session has been logged out.".to_owned(),
+        ));
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -207,13 +201,9 @@ fn DeleteAccount() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let action = Action::new(|password: &Password| delete_account(password.clone()));
     let pending = Memo::new(move |_| action.pending().get());
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            session.end();
-            navigate("/login", Default::default());
-        }
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
+    follow_action(action, error, move |_| {
+        session.end();
+        navigate("/login", Default::default());
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -1,5 +1,5 @@
 use super::Session;
-use super::form::{FormAlert, SubmitButton, TextField};
+use super::form::{FormAlert, SubmitButton, TextField, follow_action};
 use crate::api::{ApiError, Password, TokenResponse, refresh, signup};
 use crate::validation::{Email, Username, check_new_password};
 use leptos::ev::SubmitEvent;
@@ -42,13 +42,9 @@ pub fn SignupPage() -> impl IntoView {
     let action = Action::new(|form: &SignupForm| sign_up_and_log_in(form.clone()));
     let pending = Memo::new(move |_| action.pending().get());
 
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(token)) => {
-            session.start(token.access_token);
-            navigate("/profile", Default::default());
-        }
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
+    follow_action(action, error, move |token| {
+        session.start(token.access_token);
+        navigate("/profile", Default::default());
     });
 
     let on_submit = move |ev: SubmitEvent| {
