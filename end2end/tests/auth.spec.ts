@@ -376,3 +376,40 @@ test('an admin can promote a user', async ({ browser, request }) => {
   await gotoHydrated(memberPage, '/admin');
   await expect(memberPage.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
 });
+
+test('two tabs restoring the session at the same moment both stay logged in', async ({ browser, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await logInViaUi(first, user.email, user.password);
+
+  // Hold every refresh request of this browser until both tabs have had the chance to
+  // send one, then let them all go at once. The browser attaches the cookie when a held
+  // request continues, so two held refreshes would carry the same refresh token — and
+  // the second would look like a replayed, stolen token. The tabs must take turns.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  await context.route('**/auth/refresh', async (route) => {
+    held += 1;
+    await gate;
+    await route.continue();
+  });
+  const firstReload = first.reload();
+  const second = await context.newPage();
+  await gotoHydrated(second, '/profile');
+  await expect.poll(() => held).toBeGreaterThanOrEqual(1);
+  await second.waitForTimeout(1500);
+  release();
+  await firstReload;
+
+  await expect(first.getByText(user.email)).toBeVisible();
+  await expect(second.getByText(user.email)).toBeVisible();
+  // The session is intact for both: reloading either one keeps it.
+  await context.unroute('**/auth/refresh');
+  await second.reload();
+  await expect(second.getByText(user.email)).toBeVisible();
+  await first.reload();
+  await expect(first.getByText(user.email)).toBeVisible();
+});

@@ -5,6 +5,7 @@ mod form;
 mod home;
 mod login;
 mod profile;
+mod refresh_lock;
 mod session;
 mod signup;
 

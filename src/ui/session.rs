@@ -6,7 +6,8 @@
 //! exchanges it for a new access token (`restore`), and renews that token a few minutes
 //! before it expires.
 
-use crate::api::{ACCESS_TOKEN_TTL_SECS, on_token_refused, refresh, set_bearer_token};
+use super::refresh_lock::refresh_one_tab_at_a_time;
+use crate::api::{ACCESS_TOKEN_TTL_SECS, on_token_refused, set_bearer_token};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -59,7 +60,7 @@ impl Session {
     /// Browser only: trade the refresh cookie (if any) for an access token.
     pub fn restore(self) {
         spawn_local(async move {
-            if let Ok(token) = refresh().await {
+            if let Ok(token) = refresh_one_tab_at_a_time().await {
                 self.start(token.access_token);
             }
             self.restored.set(true);
@@ -89,7 +90,7 @@ impl Session {
                     return;
                 }
                 spawn_local(async move {
-                    match refresh().await {
+                    match refresh_one_tab_at_a_time().await {
                         Ok(token) => self.start(token.access_token),
                         Err(_) => self.end(),
                     }
