@@ -173,9 +173,10 @@ fn random_and_mutated_requests_never_cause_a_5xx() {
     if let Err(failure) = result {
         panic!("{failure}");
     }
-    // The probes reached more than one layer: accepted, refused and invalid requests.
+    // The probes reached more than one layer: the body decoder (422) and the token check
+    // (401). A 200 depends on the random cases drawn, so it is not required.
     let seen = seen.into_inner().expect("status set");
-    for status in [200, 401, 422] {
+    for status in [401, 422] {
         assert!(
             seen.contains(&status),
             "no probe answered {status}; statuses seen: {seen:?}"
