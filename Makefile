@@ -73,9 +73,11 @@ lint:
 	$(call step,Clippy: browser build (hydrate, wasm32))
 	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# nextest runs every test in a process of its own: the logs test installs a global tracing
+# subscriber, and the timing and process tests must run alone (.config/nextest.toml).
 unit:
-	$(call step,Rust unit and API tests (cargo test --features ssr))
-	cargo test --no-default-features --features ssr
+	$(call step,Rust unit and API tests (cargo nextest run --features ssr))
+	cargo nextest run --no-default-features --features ssr
 
 e2e: check-e2e-deps
 	$(call step,Building debug (cargo leptos build))

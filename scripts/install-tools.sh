@@ -3,6 +3,7 @@
 #   - rustup target wasm32-unknown-unknown
 #   - cargo-leptos 0.3.10 (0.3.11 needs a newer rustc)
 #   - wasm-bindgen-cli at exactly the version Cargo.toml pins for the wasm-bindgen crate
+#   - cargo-nextest (the test runner of `make unit`; most machines already have it)
 #   - end2end npm packages (Playwright, and binaryen's wasm-opt for release builds)
 # Idempotent: every install whose pinned version is already present is skipped.
 # The first run takes ~20 minutes, mostly compiling cargo-leptos.
@@ -39,6 +40,16 @@ if grep -Eq "(^|[^0-9.])${CARGO_LEPTOS_VERSION//./\\.}([^0-9.]|$)" <<<"$have_lep
 else
   say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}); this compiles for ~15 minutes on 2 cores"
   cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
+fi
+
+# --- cargo-nextest ---------------------------------------------------------------
+# Any 0.9.x will do: `make unit` needs its process-per-test isolation (.config/nextest.toml).
+have_nextest="$(cargo nextest --version 2>/dev/null | head -n1 || true)"
+if [[ "$have_nextest" == cargo-nextest\ 0.9.* ]]; then
+  say "cargo-nextest: already installed ($have_nextest)"
+else
+  say "cargo-nextest: installing (found: ${have_nextest:-none}); this compiles for ~10 minutes"
+  cargo install --locked cargo-nextest
 fi
 
 # --- wasm-bindgen-cli, same version as the wasm-bindgen crate ------------------

@@ -5,6 +5,7 @@
 //! that can only hold valid values ("parse, don't validate"), so code that receives an
 //! [`Email`] or a [`Username`] never has to check it again.
 
+use crate::api::Password;
 use std::fmt;
 
 /// The longest address SMTP can deliver to (RFC 5321 path limit).
@@ -121,7 +122,7 @@ impl Username {
 /// there are no composition rules (NIST SP 800-63B). Length counts Unicode code points.
 /// `email` and `username` are the account's own; a password equal to either, or to the
 /// email's local part, is refused.
-pub fn check_new_password(password: &str, email: &str, username: &str) -> Result<(), FieldError> {
+fn check_new_password(password: &str, email: &str, username: &str) -> Result<(), FieldError> {
     let invalid = |message: &str| Err(FieldError::new(Field::Password, message));
     let chars = password.chars().count();
     if chars == 0 {
@@ -142,6 +143,76 @@ pub fn check_new_password(password: &str, email: &str, username: &str) -> Result
         return invalid("Password must not be your email address or username");
     }
     Ok(())
+}
+
+/// A password that passed every rule that needs no dictionary, together with the
+/// account details it was checked against (the server's dictionary check,
+/// `server::password_policy`, uses them as hints too).
+#[derive(Clone)]
+pub struct NewPassword {
+    password: Password,
+    email: String,
+    username: String,
+}
+
+impl NewPassword {
+    /// Checks `password` as the new password of the account with this email and username.
+    pub fn parse(password: Password, email: &str, username: &str) -> Result<Self, FieldError> {
+        check_new_password(password.expose(), email, username)?;
+        Ok(Self {
+            password,
+            email: email.to_owned(),
+            username: username.to_owned(),
+        })
+    }
+
+    pub fn expose(&self) -> &str {
+        self.password.expose()
+    }
+
+    /// The account's own details, which the password must not be built from.
+    pub fn personal(&self) -> [&str; 2] {
+        [&self.email, &self.username]
+    }
+
+    pub fn into_password(self) -> Password {
+        self.password
+    }
+}
+
+/// Everything a new account needs, each part valid: what signup, `authkit create-admin`
+/// and the signup page accept.
+#[derive(Clone)]
+pub struct NewAccount {
+    email: Email,
+    username: Username,
+    password: NewPassword,
+}
+
+impl NewAccount {
+    /// Checks the fields in the order the form shows them: email, username, password.
+    pub fn parse(email: &str, username: &str, password: Password) -> Result<Self, FieldError> {
+        let email = Email::parse(email)?;
+        let username = Username::parse(username)?;
+        let password = NewPassword::parse(password, email.as_str(), username.as_str())?;
+        Ok(Self {
+            email,
+            username,
+            password,
+        })
+    }
+
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    pub fn username(&self) -> &Username {
+        &self.username
+    }
+
+    pub fn password(&self) -> &NewPassword {
+        &self.password
+    }
 }
 
 /// At login we only require *something*: the policy may have changed since the
@@ -237,6 +308,26 @@ mod tests {
         assert!(check_new_password("ANN.LEE1", "ann.lee1@example.com", "someone").is_err());
         assert!(check_new_password("SuperAnnie", "a@example.com", "superannie").is_err());
         assert!(check_new_password("ann.lee@example.comX", "ann.lee@example.com", "someone").is_ok());
+    }
+
+    #[test]
+    fn new_account_checks_email_then_username_then_password() {
+        let parse = |email: &str, username: &str, password: &str| {
+            NewAccount::parse(email, username, Password::new(password)).map_err(|e| e.field)
+        };
+        let account = NewAccount::parse(" Ann@Example.com", " Ann ", Password::new("long enough pass")).unwrap();
+        assert_eq!(account.email().as_str(), "ann@example.com");
+        assert_eq!(account.username().as_str(), "Ann");
+        assert_eq!(account.password().expose(), "long enough pass");
+        assert_eq!(account.password().personal(), ["ann@example.com", "Ann"]);
+        assert_eq!(parse("nope", "", "short").err(), Some(Field::Email));
+        assert_eq!(parse("a@example.com", "", "short").err(), Some(Field::Username));
+        assert_eq!(parse("a@example.com", "a", "short").err(), Some(Field::Password));
+        // The password rules see the normalised details.
+        assert_eq!(
+            parse("Ann@Example.com", "x", "ANN@example.com").err(),
+            Some(Field::Password)
+        );
     }
 
     #[test]

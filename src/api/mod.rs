@@ -2,8 +2,10 @@
 //! endpoint that scripts call directly — one code path, wire-compatible with the FastAPI
 //! service this project replaces. Every error body is `{"detail": "..."}`.
 //!
-//! The bodies only unpack the request and delegate to `crate::server::auth`, so the HTTP
-//! contract can be read here in one place.
+//! Each body is the same three steps, so the HTTP contract can be read here in one place:
+//! `Edge::begin` reads the request (state, client, credentials), a service in
+//! `crate::server` does the work, and an `answer*` method turns its result into the
+//! response (status and headers of an error, the refresh cookie).
 
 mod client;
 mod codec;
@@ -15,10 +17,13 @@ pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
 pub use error::ApiError;
 pub use types::{Account, Deleted, LoggedOut, Password, Role, TokenResponse, User, UserPage};
 
+#[cfg(feature = "ssr")]
+use crate::server::{Edge, account, admin, auth};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
-/// Access tokens live this long; the UI renews its token a few minutes before.
+/// Access tokens live this long (the server signs them so, `server::token`); the UI
+/// renews its token a few minutes before.
 pub const ACCESS_TOKEN_TTL_SECS: u64 = 30 * 60;
 
 /// `POST /auth/signup` `{"email","password","username"}` → 200 `{"id","email","username"}`,
@@ -28,7 +33,8 @@ pub const ACCESS_TOKEN_TTL_SECS: u64 = 30 * 60;
 /// input or a missing, null or wrongly typed field.
 #[server(prefix = "/auth", endpoint = "signup", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn signup(email: String, password: Password, username: String) -> Result<User, ApiError> {
-    crate::server::reply(crate::server::auth::signup(email, password, username).await)
+    let edge = Edge::begin().await?;
+    edge.answer_with_session(auth::signup(edge.state(), edge.meta(), email, password, username).await)
 }
 
 /// `POST /auth/login` `{"email","password"}` → 200 `{"access_token","token_type":"bearer"}`,
@@ -37,7 +43,8 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
 /// 401 `Incorrect email or password` for a wrong password and an unknown email alike.
 #[server(prefix = "/auth", endpoint = "login", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn login(email: String, password: Password) -> Result<TokenResponse, ApiError> {
-    crate::server::reply(crate::server::auth::login(email, password).await)
+    let edge = Edge::begin().await?;
+    edge.answer_with_session(auth::login(edge.state(), edge.meta(), email, password).await)
 }
 
 /// `GET /auth/me` with `Authorization: Bearer <token>` → 200 `{"id","email","username"}`.
@@ -46,47 +53,61 @@ pub async fn login(email: String, password: Password) -> Result<TokenResponse, A
 /// forged, or its user no longer exists.
 #[server(prefix = "/auth", endpoint = "me", input = GetUrl, output = Json, client = BearerClient)]
 pub async fn me() -> Result<User, ApiError> {
-    crate::server::reply(crate::server::auth::current_user().await)
+    let edge = Edge::begin().await?;
+    edge.answer(edge.principal().await.map(|principal| principal.user.into()))
 }
 
 /// `POST /auth/refresh` (refresh-token cookie, no body) → 200 `{"access_token","token_type"}`
 /// and a new cookie. A refresh token that was already used revokes its whole session.
 #[server(prefix = "/auth", endpoint = "refresh", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn refresh() -> Result<TokenResponse, ApiError> {
-    crate::server::reply(crate::server::auth::refresh().await)
+    let edge = Edge::begin().await?;
+    edge.answer_with_session(auth::refresh(edge.state(), edge.meta().refresh_token.as_deref()).await)
 }
 
 /// `POST /auth/logout` (Bearer) → 200 `{"sessions_revoked":1}`: ends this session at once
 /// (its access tokens stop working) and clears the cookie.
 #[server(prefix = "/auth", endpoint = "logout", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn logout() -> Result<LoggedOut, ApiError> {
-    crate::server::reply(crate::server::auth::logout().await)
+    let edge = Edge::begin().await?;
+    let result = async { auth::logout(edge.state(), &edge.principal().await?).await };
+    edge.answer_ending_session(result.await)
 }
 
 /// `POST /auth/logout-all` (Bearer) → 200 `{"sessions_revoked":n}`: ends every session of
 /// the user, on every device.
 #[server(prefix = "/auth", endpoint = "logout-all", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn logout_all() -> Result<LoggedOut, ApiError> {
-    crate::server::reply(crate::server::auth::logout_all().await)
+    let edge = Edge::begin().await?;
+    let result = async { auth::logout_all(edge.state(), &edge.principal().await?).await };
+    edge.answer_ending_session(result.await)
 }
 
 /// `GET /auth/account` (Bearer) → 200 `{"id","email","username","role"}`.
 #[server(prefix = "/auth", endpoint = "account", input = GetUrl, output = Json, client = BearerClient)]
 pub async fn get_account() -> Result<Account, ApiError> {
-    crate::server::reply(crate::server::account::account().await)
+    let edge = Edge::begin().await?;
+    edge.answer(edge.principal().await.map(|principal| account::account(&principal)))
 }
 
 /// `PATCH /auth/me` `{"username"}` (Bearer) → 200 the updated user.
 #[server(prefix = "/auth", endpoint = "me", input = ApiPatchJson, output = Json, client = BearerClient)]
 pub async fn update_me(username: String) -> Result<User, ApiError> {
-    crate::server::reply(crate::server::account::update_username(username).await)
+    let edge = Edge::begin().await?;
+    let result = async { account::update_username(edge.state(), &edge.principal().await?, username).await };
+    edge.answer(result.await)
 }
 
 /// `POST /auth/password` `{"current_password","new_password"}` (Bearer) → 200 fresh
 /// tokens (and cookie); every other session is revoked. Wrong current password → 401.
 #[server(prefix = "/auth", endpoint = "password", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn change_password(current_password: Password, new_password: Password) -> Result<TokenResponse, ApiError> {
-    crate::server::reply(crate::server::account::change_password(current_password, new_password).await)
+    let edge = Edge::begin().await?;
+    let result = async {
+        let principal = edge.principal().await?;
+        account::change_password(edge.state(), &principal, current_password, new_password).await
+    };
+    edge.answer_with_session(result.await)
 }
 
 /// `DELETE /auth/me` `{"password"}` (Bearer) → 200 `{"deleted":true}`: removes the user
@@ -94,14 +115,18 @@ pub async fn change_password(current_password: Password, new_password: Password)
 /// server-function client calls (server functions cannot send a body with DELETE).
 #[server(prefix = "/auth", endpoint = "delete-account", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn delete_account(password: Password) -> Result<Deleted, ApiError> {
-    crate::server::reply(crate::server::account::delete_account(password).await)
+    let edge = Edge::begin().await?;
+    let result = async { account::delete_account(edge.state(), &edge.principal().await?, password).await };
+    edge.answer_ending_session(result.await)
 }
 
 /// `GET /admin/users?limit=&offset=` (admin) → 200 `{"users":[...],"total","limit","offset"}`.
 /// `limit` 1–100 (default 50), `offset` ≥ 0. A non-admin gets 403.
 #[server(prefix = "/admin", endpoint = "users", input = GetUrl, output = Json, client = BearerClient)]
 pub async fn list_users(limit: Option<i64>, offset: Option<i64>) -> Result<UserPage, ApiError> {
-    crate::server::reply(crate::server::admin::list_users(limit, offset).await)
+    let edge = Edge::begin().await?;
+    let result = async { admin::list_users(edge.state(), &edge.principal().await?, limit, offset).await };
+    edge.answer(result.await)
 }
 
 /// `PATCH /admin/users/{id}` `{"role"}` (admin) → 200 the account with its new role; it
@@ -109,5 +134,7 @@ pub async fn list_users(limit: Option<i64>, offset: Option<i64>) -> Result<UserP
 /// `{"id","role"}`, which is what the server-function client calls.
 #[server(prefix = "/admin", endpoint = "users/role", input = ApiPatchJson, output = Json, client = BearerClient)]
 pub async fn set_user_role(id: i64, role: Role) -> Result<Account, ApiError> {
-    crate::server::reply(crate::server::admin::set_role(id, role).await)
+    let edge = Edge::begin().await?;
+    let result = async { admin::set_role(edge.state(), &edge.principal().await?, id, role).await };
+    edge.answer(result.await)
 }

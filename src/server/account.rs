@@ -1,26 +1,24 @@
-//! Managing one's own account. Every operation acts on the authenticated person only:
-//! there is no user id to choose, so nobody can reach another user's data here.
+//! Managing one's own account. Every operation acts on the authenticated [`Principal`]
+//! only: there is no user id to choose, so nobody can reach another user's data here.
 
-use super::auth::{Principal, authenticate, confirm_password, send_cookie, start_session, state};
+use super::auth::{Principal, SessionIssued, confirm_password, start_session};
 use super::error::AuthError;
 use super::password_policy::check_not_guessable;
+use super::state::AppState;
+use super::users::Guarded;
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
-use crate::validation::{Username, check_new_password};
+use crate::validation::{NewPassword, Username};
 
-#[tracing::instrument(name = "account", skip_all, fields(user_id))]
-pub async fn account() -> Result<Account, AuthError> {
-    let state = state()?;
-    Ok(authenticate(&state).await?.user.account())
+pub fn account(principal: &Principal) -> Account {
+    principal.user.account()
 }
 
-#[tracing::instrument(name = "update_username", skip_all, fields(user_id))]
-pub async fn update_username(username: String) -> Result<User, AuthError> {
-    let state = state()?;
-    let Principal { user, .. } = authenticate(&state).await?;
+#[tracing::instrument(name = "update_username", skip_all, fields(user_id = principal.user.id))]
+pub async fn update_username(state: &AppState, principal: &Principal, username: String) -> Result<User, AuthError> {
     let username = Username::parse(&username)?;
     let updated = state
         .users
-        .update_username(user.id, &username)
+        .update_username(principal.user.id, &username)
         .await?
         .ok_or(AuthError::InvalidToken("user no longer exists"))?;
     Ok(updated.into())
@@ -28,29 +26,88 @@ pub async fn update_username(username: String) -> Result<User, AuthError> {
 
 /// Changes the password. Every session of the user ends (a thief who had one is out),
 /// and this browser gets a fresh one.
-#[tracing::instrument(name = "change_password", skip_all, fields(user_id))]
-pub async fn change_password(current: Password, new: Password) -> Result<TokenResponse, AuthError> {
-    let state = state()?;
-    let Principal { user, .. } = authenticate(&state).await?;
+#[tracing::instrument(name = "change_password", skip_all, fields(user_id = principal.user.id))]
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    current: Password,
+    new: Password,
+) -> Result<SessionIssued<TokenResponse>, AuthError> {
+    let user = &principal.user;
     // The new password's rules first: they cost nothing, the hash below does.
-    check_new_password(new.expose(), &user.email, &user.username)?;
-    check_not_guessable(new.expose(), &[user.email.as_str(), user.username.as_str()])?;
-    confirm_password(&state, &user, current).await?;
-    let hash = state.hasher.hash(new.into_secret()).await?;
+    let new = NewPassword::parse(new, &user.email, &user.username)?;
+    check_not_guessable(&new)?;
+    confirm_password(state, user, current).await?;
+    let hash = state.hasher.hash(new.into_password().into_secret()).await?;
     state.users.update_password_hash(user.id, &hash).await?;
     let revoked = state.sessions.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password changed");
-    let token = start_session(&state, user.id).await?;
-    Ok(TokenResponse::bearer(token))
+    start_session(state, user.id).await
 }
 
-#[tracing::instrument(name = "delete_account", skip_all, fields(user_id))]
-pub async fn delete_account(password: Password) -> Result<Deleted, AuthError> {
-    let state = state()?;
-    let Principal { user, .. } = authenticate(&state).await?;
-    confirm_password(&state, &user, password).await?;
-    let deleted = state.users.delete(user.id).await?;
-    send_cookie(state.cookies.clear());
+/// Deletes the account (and with it every session), confirmed by the password. The last
+/// admin cannot: someone must be left to administer.
+#[tracing::instrument(name = "delete_account", skip_all, fields(user_id = principal.user.id))]
+pub async fn delete_account(state: &AppState, principal: &Principal, password: Password) -> Result<Deleted, AuthError> {
+    confirm_password(state, &principal.user, password).await?;
+    let deleted = match state.users.delete(principal.user.id).await? {
+        Guarded::Done(()) => true,
+        Guarded::NoSuchUser => false,
+        Guarded::LastAdmin => return Err(AuthError::LastAdmin),
+    };
     tracing::info!("account deleted");
     Ok(Deleted { deleted })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Role;
+    use crate::server::auth::{authenticate, login};
+    use crate::server::request_meta::Bearer;
+    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
+
+    const NEW_PASSWORD: &str = "a completely different passphrase";
+
+    #[tokio::test]
+    async fn changing_the_password_ends_every_other_session() {
+        let t = test_state().await;
+        create_user(&t.state, "pw@example.com", Role::User).await;
+        let meta = meta();
+        let log_in = |password: &'static str| login(&t.state, &meta, "pw@example.com".into(), Password::new(password));
+        let here = log_in(PASSWORD).await.unwrap();
+        let elsewhere = log_in(PASSWORD).await.unwrap();
+        let principal = principal_of(&t.state, &here).await;
+
+        let wrong = change_password(
+            &t.state,
+            &principal,
+            Password::new("not it at all"),
+            Password::new(NEW_PASSWORD),
+        );
+        assert!(matches!(wrong.await, Err(AuthError::WrongPassword)));
+        let weak = change_password(
+            &t.state,
+            &principal,
+            Password::new(PASSWORD),
+            Password::new("password123"),
+        );
+        assert!(matches!(weak.await, Err(AuthError::InvalidField(_))));
+
+        let fresh = change_password(
+            &t.state,
+            &principal,
+            Password::new(PASSWORD),
+            Password::new(NEW_PASSWORD),
+        )
+        .await
+        .expect("changed");
+        principal_of(&t.state, &fresh).await;
+        for old in [&here, &elsewhere] {
+            let token = Bearer::Token(old.body.access_token.clone());
+            assert!(authenticate(&t.state, &token).await.is_err());
+        }
+        assert!(matches!(log_in(PASSWORD).await, Err(AuthError::InvalidCredentials)));
+        assert!(log_in(NEW_PASSWORD).await.is_ok());
+    }
 }

@@ -1,55 +1,126 @@
-//! Administration: only for users whose role is `admin`, checked on every request.
+//! Administration: only for users whose role is `admin`, read from the database on
+//! every request (through [`Principal`]).
 
-use super::auth::{Principal, authenticate, state};
+use super::auth::Principal;
 use super::error::AuthError;
 use super::state::AppState;
+use super::users::Guarded;
 use crate::api::{Account, Role, UserPage};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-async fn require_admin(state: &AppState) -> Result<Principal, AuthError> {
-    let principal = authenticate(state).await?;
+fn require_admin(principal: &Principal) -> Result<(), AuthError> {
     match principal.user.role() {
-        Role::Admin => Ok(principal),
+        Role::Admin => Ok(()),
         Role::User => Err(AuthError::Forbidden),
     }
 }
 
-#[tracing::instrument(name = "list_users", skip_all, fields(user_id))]
-pub async fn list_users(limit: Option<i64>, offset: Option<i64>) -> Result<UserPage, AuthError> {
-    let state = state()?;
-    require_admin(&state).await?;
+#[tracing::instrument(name = "list_users", skip_all, fields(user_id = principal.user.id))]
+pub async fn list_users(
+    state: &AppState,
+    principal: &Principal,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> Result<UserPage, AuthError> {
+    require_admin(principal)?;
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
     let offset = offset.unwrap_or(0);
     if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(AuthError::InvalidBody(format!(
+        return Err(AuthError::InvalidInput(format!(
             "limit: must be between 1 and {MAX_PAGE_SIZE}"
         )));
     }
     if offset < 0 {
-        return Err(AuthError::InvalidBody("offset: must not be negative".to_owned()));
+        return Err(AuthError::InvalidInput("offset: must not be negative".to_owned()));
     }
     let (users, total) = state.users.list(limit, offset).await?;
     Ok(UserPage {
-        users: users.iter().map(|u| u.account()).collect(),
+        users,
         total,
         limit,
         offset,
     })
 }
 
-#[tracing::instrument(name = "set_role", skip_all, fields(user_id, target = id))]
-pub async fn set_role(id: i64, role: Role) -> Result<Account, AuthError> {
-    let state = state()?;
-    let admin = require_admin(&state).await?;
+/// An admin changes another user's role; it applies to that user's next request.
+#[tracing::instrument(name = "set_role", skip_all, fields(user_id = principal.user.id, target = id))]
+pub async fn set_role(state: &AppState, principal: &Principal, id: i64, role: Role) -> Result<Account, AuthError> {
+    require_admin(principal)?;
     // Demoting oneself could leave nobody able to administer; another admin must do it.
-    if admin.user.id == id && role != Role::Admin {
-        return Err(AuthError::InvalidBody(
+    if principal.user.id == id && role != Role::Admin {
+        return Err(AuthError::InvalidInput(
             "role: you cannot remove your own admin role".to_owned(),
         ));
     }
-    let updated = state.users.set_role(id, role).await?.ok_or(AuthError::UnknownUser)?;
-    tracing::info!(role = role.as_str(), "role changed");
+    assign_role(state, id, role).await
+}
+
+/// Gives the user `role`, with no questions asked: for `set_role` once it has checked
+/// who asks, and for the operator's `authkit promote`.
+pub async fn assign_role(state: &AppState, id: i64, role: Role) -> Result<Account, AuthError> {
+    let updated = match state.users.set_role(id, role).await? {
+        Guarded::Done(user) => user,
+        Guarded::NoSuchUser => return Err(AuthError::UnknownUser),
+        Guarded::LastAdmin => return Err(AuthError::LastAdmin),
+    };
+    tracing::info!(target_user = id, role = role.as_str(), "role changed");
     Ok(updated.account())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Password;
+    use crate::server::auth::login;
+    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
+
+    async fn principal(state: &AppState, email: &str) -> Principal {
+        let issued = login(state, &meta(), email.into(), Password::new(PASSWORD))
+            .await
+            .unwrap();
+        principal_of(state, &issued).await
+    }
+
+    #[tokio::test]
+    async fn only_admins_change_roles_and_never_their_own() {
+        let t = test_state().await;
+        let boss = create_user(&t.state, "boss@example.com", Role::Admin).await;
+        let worker = create_user(&t.state, "worker@example.com", Role::User).await;
+        let admin = principal(&t.state, "boss@example.com").await;
+        let user = principal(&t.state, "worker@example.com").await;
+
+        assert!(matches!(
+            set_role(&t.state, &user, worker.id, Role::Admin).await,
+            Err(AuthError::Forbidden)
+        ));
+        let promoted = set_role(&t.state, &admin, worker.id, Role::Admin).await.unwrap();
+        assert_eq!(promoted.role, Role::Admin);
+        // The worker's existing session sees the new role at its next request.
+        assert_eq!(principal(&t.state, "worker@example.com").await.user.role(), Role::Admin);
+        assert!(matches!(
+            set_role(&t.state, &admin, boss.id, Role::User).await,
+            Err(AuthError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            set_role(&t.state, &admin, 999_999, Role::User).await,
+            Err(AuthError::UnknownUser)
+        ));
+        // Two admins demoting each other at once: both were admins when their requests
+        // were authenticated, but only one demotion can win.
+        let second = create_user(&t.state, "second@example.com", Role::Admin).await;
+        let other_admin = principal(&t.state, "second@example.com").await;
+        set_role(&t.state, &admin, worker.id, Role::User).await.unwrap();
+        set_role(&t.state, &other_admin, boss.id, Role::User).await.unwrap();
+        assert!(matches!(
+            set_role(&t.state, &admin, second.id, Role::User).await,
+            Err(AuthError::LastAdmin)
+        ));
+        assert_eq!(principal(&t.state, "second@example.com").await.user.role(), Role::Admin);
+
+        let page = list_users(&t.state, &other_admin, Some(1), Some(1)).await.unwrap();
+        assert_eq!((page.total, page.users.len()), (3, 1));
+        assert_eq!(page.users[0].email, "worker@example.com");
+    }
 }

@@ -5,16 +5,17 @@
 //!   password is prompted for (without echo) or read as one line from standard input.
 //! - `authkit promote --email E`: make an existing user an admin.
 //!
-//! They use the same configuration (`DATABASE_URL`, ...) and rules as the server.
+//! They use the same configuration (`DATABASE_URL`, ...) and the same services (and so
+//! the same rules) as the server.
 
+use super::admin::assign_role;
+use super::auth::register;
 use super::config::Config;
-use super::password_policy::check_not_guessable;
+use super::error::AuthError;
 use super::state::AppState;
-use super::users::CreateUserError;
-use crate::api::Role;
-use crate::validation::{Email, Username, check_new_password};
+use crate::api::{Password, Role};
+use crate::validation::{Email, NewAccount};
 use anyhow::{Context, bail};
-use secrecy::{ExposeSecret, SecretString};
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -58,10 +59,10 @@ impl Command {
 }
 
 /// Reads the new admin's password: a prompt on a terminal, else one line of stdin.
-fn read_password(email: &str) -> anyhow::Result<SecretString> {
+fn read_password(email: &str) -> anyhow::Result<Password> {
     if std::io::stdin().is_terminal() {
         let password = rpassword::prompt_password(format!("Password for {email}: "))?;
-        return Ok(SecretString::from(password));
+        return Ok(Password::new(password));
     }
     let mut line = String::new();
     std::io::stdin()
@@ -71,7 +72,7 @@ fn read_password(email: &str) -> anyhow::Result<SecretString> {
     // Only the line ending is removed: spaces are part of the password.
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
-    Ok(SecretString::from(password.to_owned()))
+    Ok(Password::new(password))
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -80,25 +81,19 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => bail!("serve is handled by the server"),
         Command::CreateAdmin { email, username } => {
-            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let default_name = email.as_str().split('@').next().unwrap_or("admin").to_owned();
-            let username = Username::parse(&username.unwrap_or(default_name)).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let password = read_password(email.as_str())?;
-            check_new_password(password.expose_secret(), email.as_str(), username.as_str())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            check_not_guessable(password.expose_secret(), &[email.as_str(), username.as_str()])
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = state.hasher.hash(password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            match state.users.create(&email, &username, &hash, Role::Admin).await {
+            let normalised = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let default_name = normalised.as_str().split('@').next().unwrap_or("admin").to_owned();
+            let username = username.unwrap_or(default_name);
+            let password = read_password(normalised.as_str())?;
+            let account = NewAccount::parse(&email, &username, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            match register(&state, account, Role::Admin).await {
                 Ok(user) => println!("created admin {} (id {})", user.email, user.id),
-                Err(CreateUserError::EmailTaken) => {
-                    bail!(
-                        "{} is already registered; use `authkit promote --email {}`",
-                        email.as_str(),
-                        email.as_str()
-                    )
+                Err(AuthError::EmailTaken) => {
+                    let email = normalised.as_str();
+                    bail!("{email} is already registered; use `authkit promote --email {email}`")
                 }
-                Err(CreateUserError::Database(e)) => return Err(e.into()),
+                Err(AuthError::Internal(cause)) => return Err(cause),
+                Err(refused) => bail!("{refused}"),
             }
         }
         Command::Promote { email } => {
@@ -108,8 +103,12 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 .find_by_email(&email)
                 .await?
                 .context("no user with that email")?;
-            state.users.set_role(user.id, Role::Admin).await?;
-            println!("{} (id {}) is now an admin", user.email, user.id);
+            let account = match assign_role(&state, user.id, Role::Admin).await {
+                Ok(account) => account,
+                Err(AuthError::Internal(cause)) => return Err(cause),
+                Err(refused) => bail!("{refused}"),
+            };
+            println!("{} (id {}) is now an admin", account.email, account.id);
         }
     }
     Ok(())

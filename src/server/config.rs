@@ -2,17 +2,17 @@
 //! variable is documented in the README's table.
 //!
 //! `LEPTOS_SITE_ADDR` and the other `LEPTOS_*` variables are read by Leptos itself.
+//!
+//! Parsing is pure: it touches no file. What starting up does to the disk (the data
+//! folder, a generated signing key) is `super::data_dir`.
 
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretSlice};
-use std::io::Write;
 use std::net::IpAddr;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub const MIN_SECRET_BYTES: usize = 32;
-const SECRET_FILE: &str = "jwt_secret";
 
 /// Secrets that are public knowledge: example values from tutorials and templates,
 /// including the FastAPI tutorial's own key. Refused in production.
@@ -29,7 +29,9 @@ pub struct Config {
     pub production: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
-    pub jwt_secret: SecretSlice<u8>,
+    /// `None` only in development without `JWT_SECRET`: the key is then generated once
+    /// and kept in the data folder (`super::data_dir::signing_key`).
+    pub jwt_secret: Option<SecretSlice<u8>>,
     /// The key before the last rotation: still accepted, never used to sign.
     pub jwt_previous_secret: Option<SecretSlice<u8>>,
     pub limits: Limits,
@@ -93,14 +95,13 @@ impl Config {
             Some(other) => bail!("APP_ENV must be 'production' or 'development', got {other:?}"),
         };
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data folder {}", data_dir.display()))?;
         let database_url =
             var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("authkit.db").display()));
 
         let jwt_secret = match var("JWT_SECRET") {
-            Some(secret) => parse_secret("JWT_SECRET", secret.into_bytes(), production)?,
+            Some(secret) => Some(parse_secret("JWT_SECRET", secret.into_bytes(), production)?),
             None if production => bail!("APP_ENV=production requires JWT_SECRET (at least {MIN_SECRET_BYTES} bytes)"),
-            None => load_or_create_secret(&data_dir)?,
+            None => None,
         };
         let jwt_previous_secret = var("JWT_SECRET_PREVIOUS")
             .map(|s| parse_secret("JWT_SECRET_PREVIOUS", s.into_bytes(), production))
@@ -166,7 +167,7 @@ impl Config {
     }
 }
 
-fn parse_secret(name: &str, bytes: Vec<u8>, production: bool) -> anyhow::Result<SecretSlice<u8>> {
+pub(super) fn parse_secret(name: &str, bytes: Vec<u8>, production: bool) -> anyhow::Result<SecretSlice<u8>> {
     if bytes.len() < MIN_SECRET_BYTES {
         bail!(
             "{name} must be at least {MIN_SECRET_BYTES} bytes long (it has {})",
@@ -186,40 +187,11 @@ fn is_placeholder(secret: &[u8]) -> bool {
     single_repeated_char || KNOWN_PLACEHOLDERS.contains(&text.as_str())
 }
 
-/// Without `JWT_SECRET`, generate a key once and keep it, so tokens survive a restart.
-fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
-    let path = data_dir.join(SECRET_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(hex_key) => {
-            let bytes = hex::decode(hex_key.trim()).with_context(|| format!("{} is not hex", path.display()))?;
-            parse_secret("the stored key", bytes, false).with_context(|| format!("key in {}", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key: [u8; MIN_SECRET_BYTES] = rand::random();
-            // create_new: if another process raced us, fail rather than overwrite its key.
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            file.write_all(hex::encode(key).as_bytes())?;
-            file.sync_all()?;
-            tracing::warn!(
-                path = %path.display(),
-                "JWT_SECRET is not set: generated a new signing key and saved it (set JWT_SECRET in production)"
-            );
-            Ok(SecretSlice::from(key.to_vec()))
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
-    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     const GOOD: &str = "a-perfectly-random-looking-secret-8c1f0e";
 
@@ -262,17 +234,17 @@ mod tests {
     }
 
     #[test]
-    fn generated_secret_is_private_and_stable() {
+    fn parsing_touches_no_file() {
         let dir = tempfile::tempdir().unwrap();
-        let first = config(&[], dir.path()).unwrap().jwt_secret;
-        let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let second = config(&[], dir.path()).unwrap().jwt_secret;
-        assert_eq!(first.expose_secret(), second.expose_secret());
-        assert_eq!(first.expose_secret().len(), 32);
+        let data_dir = dir.path().join("not-yet");
+        let mut map = HashMap::new();
+        map.insert("DATA_DIR".to_owned(), data_dir.display().to_string());
+        let config = Config::from_lookup(|name| map.get(name).cloned()).unwrap();
+        assert!(
+            config.jwt_secret.is_none(),
+            "development without JWT_SECRET generates one later"
+        );
+        assert!(!data_dir.exists());
     }
 
     #[test]

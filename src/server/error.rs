@@ -1,21 +1,23 @@
-//! `AuthError` decides the HTTP status of every failure; [`reply`] puts that status (and
-//! `WWW-Authenticate` / `Retry-After`) on the response and turns the error into the
-//! `{"detail": ...}` body.
+//! `AuthError` decides the HTTP status of every failure, and [`ErrorReply::from_error`]
+//! is the one place that turns a failure into what the client receives: status,
+//! `WWW-Authenticate` / `Retry-After`, and the `{"detail": ...}` body (with an
+//! `error_id` on 5xx). Server functions, the request guard, the REST handlers and the
+//! panic catcher all answer through it.
 
 use super::password::HashError;
 use crate::api::ApiError;
 use crate::validation::FieldError;
-use axum::http::{HeaderValue, StatusCode, header};
-use leptos::prelude::use_context;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::ServerFnErrorErr;
-use leptos_axum::ResponseOptions;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// The request body could not be decoded into the endpoint's arguments.
+    /// The request's body or query could not be taken as the endpoint's input, or asks
+    /// for something the rules forbid (a page size out of range, demoting oneself).
     #[error("{0}")]
-    InvalidBody(String),
+    InvalidInput(String),
     #[error(transparent)]
     InvalidField(#[from] FieldError),
     #[error("Email already registered")]
@@ -28,20 +30,42 @@ pub enum AuthError {
     /// Authenticated, but the role does not allow this.
     #[error("Not allowed")]
     Forbidden,
+    /// A state change that another site made a browser send.
+    #[error("Cross-site request refused")]
+    CrossSiteRequest,
     #[error("No such user")]
     UnknownUser,
+    /// The change would leave nobody able to administer.
+    #[error("There must always be at least one admin: make someone else an admin first")]
+    LastAdmin,
     #[error("Not authenticated")]
     MissingToken,
     /// The token is malformed, expired, forged, or its user is gone. Which one is only
     /// logged, never told to the client.
     #[error("Could not validate credentials")]
     InvalidToken(&'static str),
+    /// The refresh cookie names no live session (unknown, expired, revoked, or reused —
+    /// which has just revoked its session). Answered like a refused token; the cookie is
+    /// cleared too, so the browser stops presenting it.
+    #[error("Could not validate credentials")]
+    RefreshRefused(&'static str),
     /// A throttle refused the request; it may be retried after the given wait.
     #[error("Too many attempts. Try again in {} seconds.", retry_after_secs(.0))]
     TooManyRequests(Duration),
     /// Password hashing is saturated; the client should retry shortly.
     #[error("The server is busy. Please try again in a moment.")]
     Overloaded,
+    #[error("Request body too large")]
+    BodyTooLarge,
+    #[error("Content-Type must be application/json")]
+    NotJson,
+    /// The connection failed while the body was being read.
+    #[error("Could not read the request body")]
+    UnreadableBody,
+    /// A refusal made by the framework rather than by us (unknown path 404, wrong method
+    /// 405, request timeout 503); the detail is the status's reason phrase.
+    #[error("{}", .0.canonical_reason().unwrap_or("Error"))]
+    Framework(StatusCode),
     /// Anything that is our fault. The cause is logged; the client learns nothing of it.
     #[error("Internal server error")]
     Internal(#[from] anyhow::Error),
@@ -54,16 +78,21 @@ fn retry_after_secs(wait: &Duration) -> u64 {
 impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::InvalidBody(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::EmailTaken => StatusCode::BAD_REQUEST,
+            AuthError::InvalidInput(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AuthError::EmailTaken | AuthError::UnreadableBody => StatusCode::BAD_REQUEST,
             AuthError::InvalidCredentials
             | AuthError::WrongPassword
             | AuthError::MissingToken
-            | AuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            AuthError::Forbidden => StatusCode::FORBIDDEN,
+            | AuthError::InvalidToken(_)
+            | AuthError::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden | AuthError::CrossSiteRequest => StatusCode::FORBIDDEN,
             AuthError::UnknownUser => StatusCode::NOT_FOUND,
+            AuthError::LastAdmin => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AuthError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AuthError::Framework(status) => *status,
             AuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +101,7 @@ impl AuthError {
     /// presented and refused.
     fn www_authenticate(&self) -> Option<&'static str> {
         match self {
-            AuthError::InvalidToken(_) => Some(r#"Bearer error="invalid_token""#),
+            AuthError::InvalidToken(_) | AuthError::RefreshRefused(_) => Some(r#"Bearer error="invalid_token""#),
             AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::MissingToken => Some("Bearer"),
             _ => None,
         }
@@ -84,6 +113,11 @@ impl AuthError {
             AuthError::Overloaded => Some(1),
             _ => None,
         }
+    }
+
+    /// Does this answer tell the browser to forget its refresh cookie?
+    pub fn clears_refresh_cookie(&self) -> bool {
+        matches!(self, AuthError::RefreshRefused(_))
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
@@ -106,49 +140,107 @@ impl From<HashError> for AuthError {
     }
 }
 
-/// A short random id tying a 5xx answer to its log line.
-pub fn new_error_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
-
-/// Turns a handler's result into a server-function result: on error, sets the status and
-/// headers of the response being built and returns the wire error.
-pub fn reply<T>(result: Result<T, AuthError>) -> Result<T, ApiError> {
-    result.map_err(respond)
-}
-
-fn respond(error: AuthError) -> ApiError {
-    let status = error.status();
-    let mut body = ApiError::new(error.to_string());
-    match &error {
-        AuthError::Internal(cause) => {
-            let error_id = new_error_id();
-            tracing::error!(%error_id, error = format!("{cause:#}"), "request failed");
-            body.error_id = Some(error_id);
+/// Failures of the server-function machinery itself. On the server these happen while
+/// decoding the request, before our function runs: the client sent a body or query we
+/// cannot take, which is a 422 like any other invalid input, never a 500.
+impl From<ServerFnErrorErr> for AuthError {
+    fn from(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Args(detail)
+            | ServerFnErrorErr::Deserialization(detail)
+            | ServerFnErrorErr::MissingArg(detail) => AuthError::InvalidInput(detail),
+            other => AuthError::internal(anyhow::anyhow!(other)),
         }
-        AuthError::InvalidToken(reason) => tracing::debug!(reason, "token rejected"),
-        other => tracing::debug!(%status, detail = %other, "request refused"),
     }
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.set_status(status);
+}
+
+/// A failure as the client receives it.
+#[derive(Debug)]
+pub struct ErrorReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: ApiError,
+}
+
+impl ErrorReply {
+    /// The one conversion from a failure to an answer. It also logs: a 5xx with its cause
+    /// under a fresh `error_id` (which the body carries, for the operator), anything else
+    /// at debug level.
+    pub fn from_error(error: AuthError) -> Self {
+        let status = error.status();
+        let mut body = ApiError::new(error.to_string());
+        match &error {
+            AuthError::Internal(cause) => {
+                let error_id = format!("{:016x}", rand::random::<u64>());
+                tracing::error!(%error_id, error = format!("{cause:#}"), "request failed");
+                body.error_id = Some(error_id);
+            }
+            AuthError::InvalidToken(reason) | AuthError::RefreshRefused(reason) => {
+                tracing::debug!(reason, "token rejected")
+            }
+            other => tracing::debug!(%status, detail = %other, "request refused"),
+        }
+        let mut headers = HeaderMap::new();
         if let Some(challenge) = error.www_authenticate() {
-            response.insert_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if let Some(seconds) = error.retry_after() {
-            response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        Self { status, headers, body }
     }
-    body
 }
 
-/// Failures of the server-function machinery itself. On the server these happen while
-/// decoding the request, before our function runs: the client sent a body we cannot
-/// take, which is a 422 like any other invalid input, never a 500.
-pub fn framework_error(error: ServerFnErrorErr) -> ApiError {
-    match error {
-        ServerFnErrorErr::Args(detail)
-        | ServerFnErrorErr::Deserialization(detail)
-        | ServerFnErrorErr::MissingArg(detail) => respond(AuthError::InvalidBody(detail)),
-        other => respond(AuthError::internal(anyhow::anyhow!(other))),
+impl From<AuthError> for ErrorReply {
+    fn from(error: AuthError) -> Self {
+        Self::from_error(error)
+    }
+}
+
+impl IntoResponse for ErrorReply {
+    fn into_response(self) -> Response {
+        (self.status, self.headers, axum::Json(self.body)).into_response()
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        ErrorReply::from_error(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause_behind_an_error_id() {
+        let reply = ErrorReply::from_error(AuthError::internal(anyhow::anyhow!("disk on fire")));
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(reply.body.detail, "Internal server error");
+        assert_eq!(reply.body.error_id.as_deref().map(str::len), Some(16));
+    }
+
+    #[test]
+    fn refusals_carry_their_challenge_and_wait() {
+        let reply = ErrorReply::from_error(AuthError::InvalidToken("expired"));
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            reply.headers[header::WWW_AUTHENTICATE],
+            r#"Bearer error="invalid_token""#
+        );
+        let reply = ErrorReply::from_error(AuthError::TooManyRequests(Duration::from_millis(1500)));
+        assert_eq!(reply.headers[header::RETRY_AFTER], "2");
+        assert_eq!(reply.body.detail, "Too many attempts. Try again in 2 seconds.");
+        assert_eq!(reply.body.error_id, None);
+        let reply = ErrorReply::from_error(AuthError::Framework(StatusCode::METHOD_NOT_ALLOWED));
+        assert_eq!(reply.body.detail, "Method Not Allowed");
+    }
+
+    #[test]
+    fn decoding_failures_are_invalid_input() {
+        let error = AuthError::from(ServerFnErrorErr::Deserialization("email: missing".into()));
+        assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.to_string(), "email: missing");
     }
 }

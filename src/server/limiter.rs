@@ -6,9 +6,12 @@
 //! account's logins down, never lock its owner out for good.
 //!
 //! Buckets live in a `moka` cache with a fixed capacity, so a flood of random emails
-//! or addresses cannot grow memory without bound; a bucket idle for a whole window has
-//! drained completely and is dropped.
+//! or addresses cannot grow memory without bound. A bucket is dropped when it has
+//! drained completely, not merely after some idle time: a bucket filled beyond its
+//! limit (by `record`) takes longer than one window to empty, and forgetting it early
+//! would let a burst, a pause and another burst beat the limit.
 
+use moka::Expiry;
 use moka::sync::Cache;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
@@ -17,6 +20,34 @@ use std::time::{Duration, Instant};
 struct Bucket {
     level: f64,
     at: Instant,
+}
+
+/// Keeps a bucket exactly until it has drained.
+struct UntilDrained {
+    drain_per_sec: f64,
+}
+
+impl UntilDrained {
+    fn time_to_empty(&self, bucket: &Bucket) -> Duration {
+        // A little extra, so that float rounding never drops a bucket a moment early.
+        Duration::from_secs_f64(bucket.level / self.drain_per_sec) + Duration::from_millis(10)
+    }
+}
+
+impl<K> Expiry<K, Bucket> for UntilDrained {
+    fn expire_after_create(&self, _key: &K, bucket: &Bucket, _created_at: Instant) -> Option<Duration> {
+        Some(self.time_to_empty(bucket))
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &K,
+        bucket: &Bucket,
+        _updated_at: Instant,
+        _until_now: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(self.time_to_empty(bucket))
+    }
 }
 
 pub struct RateLimiter<K> {
@@ -29,10 +60,14 @@ impl<K: Hash + Eq + Send + Sync + Clone + 'static> RateLimiter<K> {
     /// Allows `limit` events per `window`, tracking at most `max_keys` keys.
     pub fn new(limit: u32, window: Duration, max_keys: u64) -> Self {
         let limit = f64::from(limit.max(1));
+        let drain_per_sec = limit / window.as_secs_f64().max(f64::EPSILON);
         Self {
-            buckets: Cache::builder().max_capacity(max_keys).time_to_idle(window).build(),
+            buckets: Cache::builder()
+                .max_capacity(max_keys)
+                .expire_after(UntilDrained { drain_per_sec })
+                .build(),
             limit,
-            drain_per_sec: limit / window.as_secs_f64().max(f64::EPSILON),
+            drain_per_sec,
         }
     }
 
@@ -80,6 +115,15 @@ impl<K: Hash + Eq + Send + Sync + Clone + 'static> RateLimiter<K> {
             }
         });
         verdict
+    }
+
+    /// Gives back one event taken by [`RateLimiter::acquire`] that turned out not to
+    /// count (the attempt could not be judged, e.g. hashing was saturated).
+    pub fn release(&self, key: K, now: Instant) {
+        self.buckets.entry(key).and_upsert_with(|entry| Bucket {
+            level: (self.level(entry.map(|e| e.into_value()), now) - 1.0).max(0.0),
+            at: now,
+        });
     }
 
     /// Forgets a key (e.g. after a successful login).
@@ -151,6 +195,34 @@ mod tests {
         assert!(limiter.check(&"k", now).is_err());
         limiter.forget(&"k");
         assert_eq!(limiter.check(&"k", now), Ok(()));
+    }
+
+    #[test]
+    fn release_gives_one_event_back() {
+        let limiter = RateLimiter::new(2, MIN, 100);
+        let now = Instant::now();
+        limiter.acquire("k", now).unwrap();
+        limiter.acquire("k", now).unwrap();
+        assert!(limiter.acquire("k", now).is_err());
+        limiter.release("k", now);
+        assert_eq!(limiter.acquire("k", now), Ok(()));
+        assert!(limiter.acquire("k", now).is_err());
+    }
+
+    /// A bucket filled far beyond its limit stays until it has drained, however long it
+    /// sits idle: a pause of more than a window must not reset it. (Real time: the
+    /// cache's expiry runs on the clock, not on the instants passed in.)
+    #[test]
+    fn an_overfull_bucket_is_not_forgotten_after_one_idle_window() {
+        let window = Duration::from_millis(500);
+        let limiter = RateLimiter::new(2, window, 100);
+        for _ in 0..10 {
+            limiter.record("burst", Instant::now());
+        }
+        // Ten events at two per half second: room again only after about two seconds.
+        std::thread::sleep(window * 2);
+        assert!(limiter.check(&"burst", Instant::now()).is_err());
+        assert_eq!(limiter.tracked_keys(), 1);
     }
 
     #[test]

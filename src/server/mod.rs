@@ -1,25 +1,44 @@
-//! Everything that only exists on the server: configuration, storage, password hashing,
-//! tokens, and the HTTP application around the Leptos routes.
+//! Everything that only exists on the server.
+//!
+//! - Startup: [`config`] (pure parsing), [`data_dir`] (its side effects), [`state`],
+//!   [`app`] (build and serve), [`telemetry`], [`memory`].
+//! - The edge, where requests become service calls and results become responses:
+//!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
+//!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
+//! - The services, plain async functions over `&AppState` and explicit inputs:
+//!   [`auth`], [`account`], [`admin`] — also used by the [`cli`].
+//! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
+//!   [`limiter`].
 
 pub mod account;
 pub mod admin;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod data_dir;
+pub mod edge;
 pub mod error;
 pub mod http;
 pub mod limiter;
 pub mod memory;
 pub mod password;
 pub mod password_policy;
+pub mod request_meta;
 pub mod sessions;
 pub mod state;
+pub mod telemetry;
 pub mod token;
 pub mod users;
 
+#[cfg(test)]
+mod test_support;
+
+pub use app::{App, run};
 pub use config::Config;
-pub use error::{AuthError, framework_error, reply};
-pub use http::{build_router, init_tracing, run};
+pub use edge::Edge;
+pub use error::AuthError;
 pub use state::AppState;
+pub use telemetry::init_tracing;

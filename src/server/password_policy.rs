@@ -6,16 +6,20 @@
 //! attacker needs. It is server-only: its dictionaries would add about a megabyte to
 //! the WASM bundle, and the server's 422 explains the refusal inline anyway.
 
-use crate::validation::{Field, FieldError};
+use crate::validation::{Field, FieldError, NewPassword};
 use zxcvbn::Score;
 
 /// Below this an offline attacker needs fewer than 10^8 guesses (zxcvbn's "too
 /// guessable" and "very guessable": every listed common password falls here).
 const MIN_SCORE: Score = Score::Two;
 
-/// Refuses a guessable password. `personal` are the person's own details (email,
-/// username): a password built from them is penalised too.
-pub fn check_not_guessable(password: &str, personal: &[&str]) -> Result<(), FieldError> {
+/// Refuses a guessable new password. The account's own details (email, username) count
+/// against it: a password built from them is penalised too.
+pub fn check_not_guessable(password: &NewPassword) -> Result<(), FieldError> {
+    score_against(password.expose(), &password.personal())
+}
+
+fn score_against(password: &str, personal: &[&str]) -> Result<(), FieldError> {
     let estimate = zxcvbn::zxcvbn(password, personal);
     if estimate.score() >= MIN_SCORE {
         return Ok(());
@@ -47,7 +51,7 @@ mod tests {
             "sunshine1",
             "aaaaaaaaaa",
         ] {
-            let err = check_not_guessable(common, &[]).unwrap_err();
+            let err = score_against(common, &[]).unwrap_err();
             assert_eq!(err.field, Field::Password, "{common}");
             assert!(err.to_string().contains("too common or easy to guess"), "{err}");
         }
@@ -60,12 +64,15 @@ mod tests {
             "жёлтый трамвай едет домой",
             "🦀 crabs 🦀 rule 🦀 the sea",
         ] {
-            assert_eq!(check_not_guessable(good, &[]), Ok(()), "{good}");
+            assert_eq!(score_against(good, &[]), Ok(()), "{good}");
         }
     }
 
     #[test]
     fn personal_details_count_against_the_password() {
-        assert!(check_not_guessable("annlee1987", &["ann.lee@example.com", "annlee1987"]).is_err());
+        assert!(score_against("annlee1987", &["ann.lee@example.com", "annlee1987"]).is_err());
+        let built_from_details =
+            NewPassword::parse(crate::api::Password::new("annlee1987"), "ann.lee@example.com", "annlee").unwrap();
+        assert!(check_not_guessable(&built_from_details).is_err());
     }
 }

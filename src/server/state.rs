@@ -1,7 +1,9 @@
-//! `AppState`: what every server function needs, provided to them as Leptos context.
+//! `AppState`: the services every operation works with, built once at startup and
+//! handed to each request by the edge (`super::edge`, `super::http`).
 
 use super::config::Config;
 use super::cookies::CookiePolicy;
+use super::data_dir;
 use super::limiter::RateLimiter;
 use super::password::PasswordHasher;
 use super::sessions::SessionStore;
@@ -29,8 +31,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (creating if needed) and migrates the database, and prepares the services.
+    /// Prepares the data folder, opens (creating if needed) and migrates the database,
+    /// and builds the services.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
+        let signing_key = data_dir::prepare(config)?;
         let options = SqliteConnectOptions::from_str(&config.database_url)
             .with_context(|| "DATABASE_URL is not a valid SQLite URL")?
             .create_if_missing(true)
@@ -59,7 +63,7 @@ impl AppState {
                 max_age: config.session_ttl,
             },
             hasher: PasswordHasher::new(&config.hashing).await?,
-            tokens: TokenIssuer::new(&config.jwt_secret, config.jwt_previous_secret.as_ref()),
+            tokens: TokenIssuer::new(&signing_key, config.jwt_previous_secret.as_ref()),
             login_failures: Arc::new(RateLimiter::new(
                 limits.login_failures,
                 limits.login_failure_window,

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(crate::api::ACCESS_TOKEN_TTL_SECS);
 pub const ISSUER: &str = "authkit";
 pub const AUDIENCE: &str = "authkit";
 

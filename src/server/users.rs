@@ -5,6 +5,37 @@ use crate::api::{Account, Role, User};
 use crate::validation::{Email, Username};
 use sqlx::SqlitePool;
 
+/// The columns of an account as the API shows it (no password hash).
+macro_rules! account_columns {
+    () => {
+        "id, email, username, role"
+    };
+}
+/// The columns of [`StoredUser`]: the account and its password hash. (Macros, not
+/// consts: sqlx takes only string literals as SQL, and `concat!` only joins literals.)
+macro_rules! user_columns {
+    () => {
+        concat!(account_columns!(), ", password_hash")
+    };
+}
+
+/// SQL that is true when an admin other than the row being changed exists: the guard
+/// that keeps at least one admin.
+macro_rules! another_admin {
+    () => {
+        "EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'admin' AND other.id <> users.id)"
+    };
+}
+
+/// The outcome of a change that must never leave the system without an admin.
+#[derive(Debug)]
+pub enum Guarded<T> {
+    Done(T),
+    NoSuchUser,
+    /// Refused: the user is the last admin.
+    LastAdmin,
+}
+
 /// A user row including the password hash; never leaves the server.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredUser {
@@ -16,9 +47,8 @@ pub struct StoredUser {
 }
 
 impl StoredUser {
-    /// An unknown role string (a hand-edited row) grants nothing.
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::User)
+        role_of(&self.role)
     }
 
     pub fn account(&self) -> Account {
@@ -27,6 +57,31 @@ impl StoredUser {
             email: self.email.clone(),
             username: self.username.clone(),
             role: self.role(),
+        }
+    }
+}
+
+/// An unknown role string (a hand-edited row) grants nothing.
+fn role_of(stored: &str) -> Role {
+    Role::parse(stored).unwrap_or(Role::User)
+}
+
+/// A row of the admin list: the account without its password hash.
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    email: String,
+    username: String,
+    role: String,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Account {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+            role: role_of(&row.role),
         }
     }
 }
@@ -91,14 +146,14 @@ impl UserStore {
     }
 
     pub async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as("SELECT id, email, username, password_hash, role FROM users WHERE email = $1")
+        sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1"))
             .bind(email.as_str())
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn find_by_id(&self, id: i64) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as("SELECT id, email, username, password_hash, role FROM users WHERE id = $1")
+        sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -115,40 +170,74 @@ impl UserStore {
     }
 
     pub async fn update_username(&self, id: i64, username: &Username) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as(
-            "UPDATE users SET username = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role",
-        )
+        sqlx::query_as(concat!(
+            "UPDATE users SET username = $1 WHERE id = $2 RETURNING ",
+            user_columns!()
+        ))
         .bind(username.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
         .await
     }
 
-    pub async fn set_role(&self, id: i64, role: Role) -> Result<Option<StoredUser>, sqlx::Error> {
-        sqlx::query_as("UPDATE users SET role = $1 WHERE id = $2 RETURNING id, email, username, password_hash, role")
-            .bind(role.as_str())
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+    /// Gives the user `role`, unless that would leave no admin: the check is part of the
+    /// one UPDATE, so two admins demoting each other at the same moment cannot both win.
+    pub async fn set_role(&self, id: i64, role: Role) -> Result<Guarded<StoredUser>, sqlx::Error> {
+        let updated = sqlx::query_as(concat!(
+            "UPDATE users SET role = $1 WHERE id = $2 AND ($1 = 'admin' OR ",
+            another_admin!(),
+            ") RETURNING ",
+            user_columns!()
+        ))
+        .bind(role.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        self.guarded(id, updated).await
     }
 
     /// Deletes the user; their sessions go with them (`ON DELETE CASCADE`).
-    pub async fn delete(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn delete(&self, id: i64) -> Result<Guarded<()>, sqlx::Error> {
+        let done = sqlx::query(concat!(
+            "DELETE FROM users WHERE id = $1 AND (role <> 'admin' OR ",
+            another_admin!(),
+            ")"
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, (done.rows_affected() == 1).then_some(())).await
     }
 
-    /// A page of users in id order, and how many there are in all.
-    pub async fn list(&self, limit: i64, offset: i64) -> Result<(Vec<StoredUser>, i64), sqlx::Error> {
-        let users =
-            sqlx::query_as("SELECT id, email, username, password_hash, role FROM users ORDER BY id LIMIT $1 OFFSET $2")
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&self.pool)
-                .await?;
+    /// Tells why a guarded statement changed nothing: no such user, or the last admin.
+    async fn guarded<T>(&self, id: i64, done: Option<T>) -> Result<Guarded<T>, sqlx::Error> {
+        if let Some(done) = done {
+            return Ok(Guarded::Done(done));
+        }
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if exists.is_some() {
+            Guarded::LastAdmin
+        } else {
+            Guarded::NoSuchUser
+        })
+    }
+
+    /// A page of accounts in id order, and how many there are in all. Password hashes
+    /// are not even read.
+    pub async fn list(&self, limit: i64, offset: i64) -> Result<(Vec<Account>, i64), sqlx::Error> {
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users ORDER BY id LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let users = rows.into_iter().map(Account::from).collect();
         let total = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)
             .await?;

@@ -1,6 +1,8 @@
+//! The admin page: every user, and buttons to change their role.
+
 use super::Session;
-use super::form::follow_action;
-use super::profile::{account_resource, require_session};
+use super::form::{FormAlert, FormFlow};
+use super::session::{account_resource, require_session};
 use crate::api::{Account, Role, list_users, set_user_role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,14 +41,13 @@ fn UserList(me: Account) -> impl IntoView {
         changed.track();
         list_users(Some(100), Some(0))
     });
-    let error = RwSignal::new(None::<String>);
-    let set_role = Action::new(|(id, role): &(i64, Role)| set_user_role(*id, *role));
-    follow_action(set_role, error, move |_| changed.update(|n| *n += 1));
+    let set_role = FormFlow::new(
+        |(id, role): &(i64, Role)| set_user_role(*id, *role),
+        move |_| changed.update(|n| *n += 1),
+    );
     view! {
         <h1>"Users"</h1>
-        <p class="alert" role="alert">
-            {move || error.get()}
-        </p>
+        <FormAlert message=set_role.error />
         {move || match users.get() {
             Some(Ok(page)) => {
                 view! {

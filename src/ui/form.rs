@@ -1,7 +1,10 @@
-//! Building blocks shared by the forms.
+//! Building blocks shared by the forms: the field, alert and button components, and
+//! [`FormFlow`], the one round trip every form (and the admin's role buttons) goes through.
 
 use crate::api::ApiError;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use std::future::Future;
 
 /// A labelled input bound to a signal.
 #[component]
@@ -46,19 +49,91 @@ pub fn SubmitButton(label: &'static str, pending_label: &'static str, pending: M
     }
 }
 
-/// Follows a form's action: a failure's detail goes to the form's alert, a success to
-/// `on_success`.
-pub fn follow_action<I, T>(
+/// A form's round trip: local check → dispatch → pending → the failure's detail into the
+/// form's alert, the success to a callback.
+///
+/// The server runs the same checks again; checking first only spares the round trip and
+/// answers at once.
+pub struct FormFlow<I, T> {
     action: Action<I, Result<T, ApiError>>,
-    error: RwSignal<Option<String>>,
-    on_success: impl Fn(T) + 'static,
-) where
+    /// What the form's [`FormAlert`] shows.
+    pub error: RwSignal<Option<String>>,
+    /// True while a request runs; for the [`SubmitButton`].
+    pub pending: Memo<bool>,
+}
+
+// Not derived: a derive would require `I: Copy` and `T: Copy`, but only handles are stored.
+impl<I, T> Clone for FormFlow<I, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I, T> Copy for FormFlow<I, T> {}
+
+impl<I, T> FormFlow<I, T>
+where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(value)) => on_success(value),
-        Some(Err(e)) => error.set(Some(e.detail)),
-        None => {}
-    });
+    /// `run` sends the checked input to the server (a server-function call, whose future
+    /// is `Send`); `on_success` gets what it answered.
+    pub fn new<F, Fut>(run: F, on_success: impl Fn(T) + 'static) -> Self
+    where
+        F: Fn(&I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        Self::follow(Action::new(run), on_success)
+    }
+
+    /// Like [`FormFlow::new`], for a `run` whose future is not `Send`: one that holds
+    /// browser objects across an `.await`, such as the cross-tab refresh lock. The action
+    /// runs on the thread that made it, which in the browser is the only one.
+    pub fn new_unsync<F, Fut>(run: F, on_success: impl Fn(T) + 'static) -> Self
+    where
+        F: Fn(&I) -> Fut + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        Self::follow(Action::new_unsync(run), on_success)
+    }
+
+    /// Follows the action: a failure's detail goes to the alert, a success to `on_success`.
+    fn follow(action: Action<I, Result<T, ApiError>>, on_success: impl Fn(T) + 'static) -> Self {
+        let error = RwSignal::new(None::<String>);
+        Effect::new(move |_| match action.value().get() {
+            Some(Ok(value)) => on_success(value),
+            Some(Err(e)) => error.set(Some(e.detail)),
+            None => {}
+        });
+        Self {
+            action,
+            error,
+            pending: action.pending(),
+        }
+    }
+
+    /// A submit handler: prevents the browser's submit, ignores a submit while one is
+    /// pending, runs `check` (the same rules the server enforces) and either shows its
+    /// message or clears the alert and dispatches.
+    pub fn on_submit(self, check: impl Fn() -> Result<I, String> + 'static) -> impl Fn(SubmitEvent) + 'static {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            if self.pending.get_untracked() {
+                return;
+            }
+            match check() {
+                Err(message) => self.error.set(Some(message)),
+                Ok(input) => {
+                    self.error.set(None);
+                    self.dispatch(input);
+                }
+            }
+        }
+    }
+
+    /// Sends `input` as it is, for controls that are not a form (the admin's role buttons):
+    /// there is nothing to check locally, and the alert is left as it is.
+    pub fn dispatch(self, input: I) {
+        self.action.dispatch(input);
+    }
 }

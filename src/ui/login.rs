@@ -1,8 +1,9 @@
+//! The login page: email and password, then on to the profile.
+
 use super::Session;
-use super::form::{FormAlert, SubmitButton, TextField, follow_action};
-use crate::api::{Password, login};
+use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use crate::api::{Password, TokenResponse, login};
 use crate::validation::{Email, check_login_password};
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -27,35 +28,25 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let action = Action::new(|form: &LoginForm| {
-        let form = form.clone();
-        async move { login(form.email, form.password).await }
-    });
-    let pending = Memo::new(move |_| action.pending().get());
+    let flow = FormFlow::new(
+        |form: &LoginForm| {
+            let form = form.clone();
+            async move { login(form.email, form.password).await }
+        },
+        move |token: TokenResponse| {
+            session.start(token.access_token);
+            navigate("/profile", Default::default());
+        },
+    );
 
-    follow_action(action, error, move |token| {
-        session.start(token.access_token);
-        navigate("/profile", Default::default());
-    });
-
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = flow.on_submit(move || {
         let form = LoginForm {
             email: email.get_untracked(),
             password: Password::new(password.get_untracked()),
         };
-        match form.check() {
-            Err(message) => error.set(Some(message)),
-            Ok(()) => {
-                error.set(None);
-                action.dispatch(form);
-            }
-        }
-    };
+        form.check()?;
+        Ok(form)
+    });
 
     view! {
         <Title text="Log in" />
@@ -64,8 +55,8 @@ pub fn LoginPage() -> impl IntoView {
             <form on:submit=on_submit novalidate>
                 <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
                 <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password />
-                <FormAlert message=error />
-                <SubmitButton label="Log in" pending_label="Logging in…" pending />
+                <FormAlert message=flow.error />
+                <SubmitButton label="Log in" pending_label="Logging in…" pending=flow.pending />
             </form>
             <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
         </section>

@@ -5,11 +5,16 @@
 //! token, in an `HttpOnly` cookie that scripts cannot read either: on load the app
 //! exchanges it for a new access token (`restore`), and renews that token a few minutes
 //! before it expires.
+//!
+//! Also here: what the pages that need a session share — sending the person to the login
+//! page ([`require_session`]) and reading their account ([`account_resource`]).
 
 use super::refresh_lock::refresh_one_tab_at_a_time;
-use crate::api::{ACCESS_TOKEN_TTL_SECS, on_token_refused, set_bearer_token};
+use crate::api::{ACCESS_TOKEN_TTL_SECS, Account, ApiError, get_account, on_token_refused, set_bearer_token};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 
 /// Renew this long before the access token expires.
@@ -99,4 +104,36 @@ impl Session {
             delay,
         );
     }
+}
+
+/// Sends the person to /login once it is known that there is no session. Effects never
+/// run on the server, where the session is unknown.
+pub fn require_session(session: Session) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.is_restored() && !session.is_logged_in() {
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+}
+
+/// The logged-in person's account, re-read whenever the session changes.
+pub fn account_resource(session: Session) -> LocalResource<Option<Result<Account, ApiError>>> {
+    let resource = LocalResource::new(move || {
+        let logged_in = session.is_logged_in();
+        async move { if logged_in { Some(get_account().await) } else { None } }
+    });
+    // A session the server no longer accepts (revoked, expired, deleted) is over here too.
+    Effect::new(move |_| {
+        if let Some(Some(Err(_))) = resource.get() {
+            session.end();
+        }
+    });
+    resource
 }

@@ -1,8 +1,10 @@
+//! The signup page: a new account, logged in at once, then on to the profile.
+
 use super::Session;
-use super::form::{FormAlert, SubmitButton, TextField, follow_action};
-use crate::api::{ApiError, Password, TokenResponse, refresh, signup};
-use crate::validation::{Email, Username, check_new_password};
-use leptos::ev::SubmitEvent;
+use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use super::refresh_lock::refresh_one_tab_at_a_time;
+use crate::api::{ApiError, Password, TokenResponse, signup};
+use crate::validation::NewAccount;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -16,19 +18,22 @@ struct SignupForm {
 }
 
 impl SignupForm {
-    /// The same rules the server enforces, checked before anything is sent.
+    /// The same rules the server enforces, checked before anything is sent. The fields
+    /// are then sent as typed: the server normalises them itself.
     fn check(&self) -> Result<(), String> {
-        Email::parse(&self.email).map_err(|e| e.message)?;
-        Username::parse(&self.username).map_err(|e| e.message)?;
-        check_new_password(self.password.expose(), &self.email, &self.username).map_err(|e| e.message)
+        NewAccount::parse(&self.email, &self.username, self.password.clone())
+            .map(|_| ())
+            .map_err(|e| e.message)
     }
 }
 
 /// Signing up starts a session (the refresh cookie) but, true to the API contract,
-/// returns the user rather than a token; the page trades the cookie for a token.
+/// returns the user rather than a token; the page trades the cookie for a token. That
+/// first refresh takes the cross-tab lock like every other: another tab restoring its
+/// session at the same moment must not present the same cookie.
 async fn sign_up_and_log_in(form: SignupForm) -> Result<TokenResponse, ApiError> {
     signup(form.email, form.password, form.username).await?;
-    refresh().await
+    refresh_one_tab_at_a_time().await
 }
 
 #[component]
@@ -38,33 +43,24 @@ pub fn SignupPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let action = Action::new(|form: &SignupForm| sign_up_and_log_in(form.clone()));
-    let pending = Memo::new(move |_| action.pending().get());
+    // Not `Send` in the browser: the refresh lock holds JavaScript objects across awaits.
+    let flow = FormFlow::new_unsync(
+        |form: &SignupForm| sign_up_and_log_in(form.clone()),
+        move |token: TokenResponse| {
+            session.start(token.access_token);
+            navigate("/profile", Default::default());
+        },
+    );
 
-    follow_action(action, error, move |token| {
-        session.start(token.access_token);
-        navigate("/profile", Default::default());
-    });
-
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = flow.on_submit(move || {
         let form = SignupForm {
             email: email.get_untracked(),
             username: username.get_untracked(),
             password: Password::new(password.get_untracked()),
         };
-        match form.check() {
-            Err(message) => error.set(Some(message)),
-            Ok(()) => {
-                error.set(None);
-                action.dispatch(form);
-            }
-        }
-    };
+        form.check()?;
+        Ok(form)
+    });
 
     view! {
         <Title text="Sign up" />
@@ -75,8 +71,8 @@ pub fn SignupPage() -> impl IntoView {
                 <TextField label="Username" id="username" autocomplete="nickname" value=username />
                 <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password />
                 <p class="hint">"At least 8 characters."</p>
-                <FormAlert message=error />
-                <SubmitButton label="Sign up" pending_label="Signing up…" pending />
+                <FormAlert message=flow.error />
+                <SubmitButton label="Sign up" pending_label="Signing up…" pending=flow.pending />
             </form>
             <p class="switch">"Already have an account? " <A href="/login">"Log in"</A></p>
         </section>

@@ -1,13 +1,11 @@
 //! The real server binary as a separate process: graceful shutdown on SIGTERM, and no
 //! answered signup lost when the process is killed outright.
-#![cfg(feature = "ssr")]
 
+use super::helpers::PASSWORD;
 use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const PASSWORD: &str = "correct horse battery staple";
 
 struct Server {
     child: Child,
@@ -106,7 +104,10 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
             tokio::spawn(async move { signup(&client, &base, &format!("term{i}@example.com")).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Long enough for every request to have been read by the server (a connection whose
+    // request has not arrived yet is closed by a graceful shutdown, as it should be), short
+    // enough that most still wait for the one hashing slot (~60 ms per signup).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     server.signal("TERM");
     let mut statuses = Vec::new();
     for request in in_flight {

@@ -1,10 +1,12 @@
 //! Logs never contain a password, a password hash or a token — checked by capturing
 //! everything the app logs at debug level during signups and logins.
-#![cfg(feature = "ssr")]
+//!
+//! Relies on nextest's process-per-test isolation: the test installs the global tracing
+//! subscriber with `.init()`, which can happen only once per process (a second call
+//! panics), and captures everything logged process-wide. `cargo nextest run` gives it a
+//! process of its own, so no other test's subscriber or log lines get in the way.
 
-mod common;
-
-use common::{PASSWORD, SECRET, TestApp};
+use super::helpers::{PASSWORD, SECRET, TestApp};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,16 +1,9 @@
 //! Defences against attackers and bad input (issue: "Hold up against attackers and bad
 //! input"), each checked against the running application.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::{PASSWORD, Reply, SECRET, TestApp};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, header, hmac_sign, mint_with_header, sid_of};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-
-fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
-    reply.headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 fn assert_422_about(reply: &Reply, field: &str, words: &str) {
     assert_eq!(reply.status, 422, "{}", reply.text);
@@ -282,6 +275,24 @@ async fn failed_logins_are_throttled_per_account() {
     assert_eq!(app.login("nobody@example.com", "wrong password!").await.status, 429);
 }
 
+/// A burst of parallel guesses must not all pass the throttle before any of them is
+/// counted: each takes its slot before the hash is verified.
+#[tokio::test]
+async fn a_parallel_burst_of_wrong_passwords_gets_no_more_than_the_allowance() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "5")]).await;
+    app.signup("burst@example.com", "b").await;
+    let guesses: Vec<String> = (0..50).map(|i| format!("wrong guess number {i}")).collect();
+    let replies = futures::future::join_all(guesses.iter().map(|guess| app.login("burst@example.com", guess))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    let judged = statuses.iter().filter(|s| **s == 401).count();
+    assert!(judged <= 5, "{judged} guesses were verified: {statuses:?}");
+    let throttled: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(judged + throttled.len(), 50, "{statuses:?}");
+    for reply in throttled {
+        assert!(header(reply, "retry-after").is_some_and(|s| s.parse::<u64>().is_ok()));
+    }
+}
+
 #[tokio::test]
 async fn signup_and_login_are_throttled_per_client_ip() {
     let app = TestApp::spawn_with(&[("AUTH_RATE_PER_IP_PER_MINUTE", "4")]).await;
@@ -364,35 +375,14 @@ async fn fifty_concurrent_signups_all_succeed() {
 
 // ------------------------------------------------------------------ tokens
 
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn hmac_sign(alg: Algorithm, claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
-}
-
-/// A token whose header is exactly `header_json`, HMAC-SHA256-signed with `key`.
-fn with_header(header_json: &Value, claims: &Value, key: &[u8]) -> String {
-    let valid = hmac_sign(Algorithm::HS256, claims, key);
-    let payload = valid.split('.').nth(1).unwrap();
-    let signing_input = format!("{}.{}", b64(header_json.to_string().as_bytes()), payload);
-    let signature = jsonwebtoken::crypto::sign(
-        signing_input.as_bytes(),
-        &EncodingKey::from_secret(key),
-        Algorithm::HS256,
-    )
-    .unwrap();
-    format!("{signing_input}.{signature}")
-}
-
 #[tokio::test]
 async fn token_attacks_are_401_invalid_token() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user_with_token("attacked@example.com").await;
+    // The account a tampered token would like to reach instead.
+    let (other_id, _) = app.user_with_token("other@example.com").await;
     let now = jsonwebtoken::get_current_timestamp() as i64;
-    let sid = common::sid_of(&token);
+    let sid = sid_of(&token);
     let claims = |overrides: Value| {
         let mut c = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit", "jti": "j", "sid": sid});
         for (k, v) in overrides.as_object().unwrap() {
@@ -411,7 +401,7 @@ async fn token_attacks_are_401_invalid_token() {
         "sanity: a well-formed token works"
     );
     // Header key material pointing anywhere changes nothing when the signature is ours.
-    let with_kid = with_header(
+    let with_kid = mint_with_header(
         &json!({"alg": "HS256", "typ": "JWT", "kid": "../../../dev/null"}),
         &claims(json!({})),
         SECRET,
@@ -435,7 +425,7 @@ async fn token_attacks_are_401_invalid_token() {
         ("HS512", hmac_sign(Algorithm::HS512, &claims(json!({})), SECRET)),
         (
             "RS256 header, HMAC signature",
-            with_header(&json!({"alg": "RS256", "typ": "JWT"}), &claims(json!({})), SECRET),
+            mint_with_header(&json!({"alg": "RS256", "typ": "JWT"}), &claims(json!({})), SECRET),
         ),
         ("stripped signature", format!("{head}.{payload}.")),
         (
@@ -472,7 +462,7 @@ async fn token_attacks_are_401_invalid_token() {
         ),
         (
             "embedded jwk of the attacker's key",
-            with_header(
+            mint_with_header(
                 &json!({"alg": "HS256", "jwk": {"kty": "oct", "k": b64(attacker_key)}, "jku": "https://evil.example/jwks"}),
                 &claims(json!({})),
                 attacker_key,
@@ -482,7 +472,7 @@ async fn token_attacks_are_401_invalid_token() {
             "tampered subject",
             format!(
                 "{head}.{}.{signature}",
-                b64(claims(json!({"sub": "1"})).to_string().as_bytes())
+                b64(claims(json!({"sub": other_id.to_string()})).to_string().as_bytes())
             ),
         ),
     ];
@@ -501,11 +491,7 @@ async fn token_attacks_are_401_invalid_token() {
         );
     }
 
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.delete_user_row(id).await;
     let reply = app.me(Some(&format!("Bearer {token}"))).await;
     assert_eq!(reply.status, 401);
     assert_eq!(
@@ -521,7 +507,7 @@ async fn previous_secret_verifies_old_tokens_during_rotation() {
     let (id, fresh) = app.user_with_token("rotate@example.com").await;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = json!({"sub": id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit",
-        "jti": "r", "sid": common::sid_of(&fresh)});
+        "jti": "r", "sid": sid_of(&fresh)});
     let old_token = hmac_sign(Algorithm::HS256, &claims, old.as_bytes());
     assert_eq!(app.me(Some(&format!("Bearer {old_token}"))).await.status, 200);
     // New tokens are signed with the current key only.

@@ -1,72 +1,11 @@
 //! Sessions that survive a reload, logout that really logs out, account management,
 //! and roles — checked against the running application.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::{PASSWORD, Reply, TestApp};
+use super::helpers::{PASSWORD, SECRET, TestApp, bearer, header, refresh_cookie, sid_of};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const NEW_PASSWORD: &str = "a completely different passphrase";
-
-fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
-    reply.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The refresh token set by a response, if any.
-fn refresh_cookie(reply: &Reply) -> Option<String> {
-    reply
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.strip_prefix("refresh_token=")
-                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
-        })
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-impl TestApp {
-    async fn post_with(&self, path: &str, authorization: Option<&str>, cookie: Option<&str>, body: Value) -> Reply {
-        let mut request = self.client.post(self.url(path)).json(&body);
-        if let Some(value) = authorization {
-            request = request.header("Authorization", value);
-        }
-        if let Some(token) = cookie {
-            request = request.header("Cookie", format!("refresh_token={token}"));
-        }
-        self.send(request).await
-    }
-
-    async fn refresh(&self, cookie: &str) -> Reply {
-        self.post_with("/auth/refresh", None, Some(cookie), json!({})).await
-    }
-
-    /// Logs in; returns (access token, refresh cookie).
-    async fn session(&self, email: &str, password: &str) -> (String, String) {
-        let reply = self.login(email, password).await;
-        assert_eq!(reply.status, 200, "{}", reply.text);
-        let cookie = refresh_cookie(&reply).expect("login sets the refresh cookie");
-        (reply.body["access_token"].as_str().unwrap().to_owned(), cookie)
-    }
-
-    async fn me_status(&self, token: &str) -> u16 {
-        self.me(Some(&bearer(token))).await.status
-    }
-
-    async fn make_admin(&self, email: &str) {
-        sqlx::query("UPDATE users SET role = 'admin' WHERE email = $1")
-            .bind(email)
-            .execute(&self.db)
-            .await
-            .unwrap();
-    }
-}
 
 // ------------------------------------------------------------------ refresh cookie
 
@@ -483,6 +422,47 @@ async fn admins_list_users_and_change_roles_effective_on_the_next_request() {
 }
 
 #[tokio::test]
+async fn there_is_always_an_admin() {
+    let app = TestApp::spawn().await;
+    let (alice_id, alice) = app.user_with_token("alice-admin@example.com").await;
+    let (bob_id, bob) = app.user_with_token("bob-admin@example.com").await;
+    app.make_admin("alice-admin@example.com").await;
+    app.make_admin("bob-admin@example.com").await;
+    let demote = |token: &str, id: i64| {
+        app.send(
+            app.client
+                .patch(app.url(&format!("/admin/users/{id}")))
+                .header("Authorization", bearer(token))
+                .json(&json!({"role": "user"})),
+        )
+    };
+    // The two admins demote each other at the same moment: at most one can win.
+    let (by_alice, by_bob) = tokio::join!(demote(&alice, bob_id), demote(&bob, alice_id));
+    let statuses = [by_alice.status, by_bob.status];
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [200, 403, 409].contains(s)), "{statuses:?}");
+    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+
+    // The one left cannot delete their own account.
+    let last = if by_alice.status == 200 { &alice } else { &bob };
+    let refused = app
+        .send(
+            app.client
+                .delete(app.url("/auth/me"))
+                .header("Authorization", bearer(last))
+                .json(&json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap().contains("at least one admin"));
+    assert_eq!(app.user_count().await, 2);
+}
+
+#[tokio::test]
 async fn no_endpoint_gives_a_non_admin_another_users_data() {
     let app = TestApp::spawn().await;
     let (alice_id, alice) = app.user_with_token("alice@example.com").await;
@@ -516,11 +496,11 @@ async fn no_endpoint_gives_a_non_admin_another_users_data() {
         use jsonwebtoken::{Algorithm, EncodingKey, Header};
         let now = jsonwebtoken::get_current_timestamp();
         let claims = json!({"sub": bob_id.to_string(), "iat": now, "exp": now + 600, "iss": "authkit", "aud": "authkit",
-            "jti": "x", "sid": common::sid_of(&alice)});
+            "jti": "x", "sid": sid_of(&alice)});
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
-            &EncodingKey::from_secret(common::SECRET),
+            &EncodingKey::from_secret(SECRET),
         )
         .unwrap()
     };

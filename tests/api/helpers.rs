@@ -1,17 +1,16 @@
 //! Test harness: the real application, started in-process on 127.0.0.1:0 with a fresh
-//! temporary database, driven over HTTP.
-// Each test binary uses a different subset of these helpers.
-#![allow(dead_code)]
+//! temporary database, driven over HTTP; plus the helpers more than one test module uses.
 
-use authkit::server::{Config, build_router};
+use authkit::server::{App, Config};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use tempfile::TempDir;
 
 pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
+pub const PASSWORD: &str = "correct horse battery staple";
 /// Throttles are generous by default so that tests which are not about them never trip
 /// them (every test client is 127.0.0.1); tests about them pass their own settings.
 /// The test server is plain http, so the refresh cookie is not `Secure` by default here,
@@ -21,18 +20,6 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("LOGIN_MAX_FAILURES", "100000"),
     ("COOKIE_SECURE", "false"),
 ];
-
-/// The session id (`sid`) inside an access token, read without verifying it.
-pub fn sid_of(token: &str) -> String {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("JWT payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
-    claims["sid"].as_str().expect("sid claim").to_owned()
-}
-pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub base: String,
@@ -53,7 +40,9 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
-    /// Starts the app with these environment settings on top of the test defaults.
+    /// Starts the app with these environment settings on top of the test defaults, through
+    /// the same startup code as the server binary (`App::build`, then `App::serve`, which
+    /// passes the client address on as production does).
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
@@ -68,13 +57,11 @@ impl TestApp {
             .or_insert_with(|| String::from_utf8(SECRET.to_vec()).expect("utf-8 secret"));
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
         let options = LeptosOptions::builder().output_name("authkit").build();
-        let router = build_router(&config, options).await.expect("app builds");
+        let app = App::build(&config, options).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .expect("serve");
+            app.serve(listener, std::future::pending::<()>()).await.expect("serve");
         });
         let db = SqlitePool::connect(&database_url).await.expect("test db connection");
         Self {
@@ -121,6 +108,18 @@ impl TestApp {
         .await
     }
 
+    /// A JSON POST with an optional `Authorization` header and refresh cookie.
+    pub async fn post_with(&self, path: &str, authorization: Option<&str>, cookie: Option<&str>, body: Value) -> Reply {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        if let Some(token) = cookie {
+            request = request.header("Cookie", format!("refresh_token={token}"));
+        }
+        self.send(request).await
+    }
+
     pub async fn signup(&self, email: &str, username: &str) -> Reply {
         self.post_json(
             "/auth/signup",
@@ -144,6 +143,18 @@ impl TestApp {
         (signed_up.body["id"].as_i64().expect("id"), token)
     }
 
+    /// Logs in; returns (access token, refresh cookie).
+    pub async fn session(&self, email: &str, password: &str) -> (String, String) {
+        let reply = self.login(email, password).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let cookie = refresh_cookie(&reply).expect("login sets the refresh cookie");
+        (reply.body["access_token"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    pub async fn refresh(&self, cookie: &str) -> Reply {
+        self.post_with("/auth/refresh", None, Some(cookie), json!({})).await
+    }
+
     pub async fn me(&self, authorization: Option<&str>) -> Reply {
         let mut request = self.client.get(self.url("/auth/me"));
         if let Some(value) = authorization {
@@ -152,10 +163,100 @@ impl TestApp {
         self.send(request).await
     }
 
+    pub async fn me_status(&self, token: &str) -> u16 {
+        self.me(Some(&bearer(token))).await.status
+    }
+
+    /// Deletes the user's row behind the app's back (as an operator or another instance
+    /// would), so that tokens issued for it must stop working.
+    pub async fn delete_user_row(&self, id: i64) {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.db)
+            .await
+            .expect("user row deleted");
+    }
+
     pub async fn user_count(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.db)
             .await
             .expect("count")
     }
+
+    pub async fn make_admin(&self, email: &str) {
+        sqlx::query("UPDATE users SET role = 'admin' WHERE email = $1")
+            .bind(email)
+            .execute(&self.db)
+            .await
+            .unwrap();
+    }
+}
+
+// ------------------------------------------------------------------ replies
+
+/// A response header as text, if present and visible ASCII.
+pub fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+    reply.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The refresh token set by a response, if any.
+pub fn refresh_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("refresh_token=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+}
+
+// ------------------------------------------------------------------ tokens
+
+/// The `Authorization` header value for an access token.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Base64url without padding, as in a JWT.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The session id (`sid`) inside an access token, read without verifying it.
+pub fn sid_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
+    claims["sid"].as_str().expect("sid claim").to_owned()
+}
+
+/// A token with these claims, signed with HMAC algorithm `alg` and `key`.
+pub fn hmac_sign(alg: Algorithm, claims: &Value, key: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+}
+
+/// A token with these claims, signed HS256 with `key` (as the server signs them).
+pub fn mint(claims: &Value, key: &[u8]) -> String {
+    hmac_sign(Algorithm::HS256, claims, key)
+}
+
+/// A token whose header is exactly `header_json`, HMAC-SHA256-signed with `key`.
+pub fn mint_with_header(header_json: &Value, claims: &Value, key: &[u8]) -> String {
+    let valid = mint(claims, key);
+    let payload = valid.split('.').nth(1).unwrap();
+    let signing_input = format!("{}.{}", b64(header_json.to_string().as_bytes()), payload);
+    let signature = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_secret(key),
+        Algorithm::HS256,
+    )
+    .unwrap();
+    format!("{signing_input}.{signature}")
 }

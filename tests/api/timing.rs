@@ -1,10 +1,12 @@
-//! Login failure timing does not reveal whether an account exists. In a test binary of
-//! its own, so that no other test competes for the CPU while it measures.
-#![cfg(feature = "ssr")]
+//! Login failure timing does not reveal whether an account exists.
+//!
+//! Relies on nextest's process-per-test isolation: it measures wall-clock medians, so
+//! nothing else may compete for the CPU while it runs. `.config/nextest.toml` gives it
+//! every test slot (`threads-required`), so nextest runs it alone. Under plain
+//! `cargo test` it would share the process and the CPU with the other tests of this
+//! binary and could fail spuriously.
 
-mod common;
-
-use common::TestApp;
+use super::helpers::TestApp;
 use std::time::{Duration, Instant};
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -1,10 +1,7 @@
 //! Property test: random and mutated requests to every endpoint never produce a 5xx
 //! (or a panic, which would surface as a 500 or a dropped connection).
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::{PASSWORD, TestApp};
+use super::helpers::{PASSWORD, TestApp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};

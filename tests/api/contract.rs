@@ -1,10 +1,7 @@
 //! The HTTP contract of `/auth/*`, checked against the running application.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::{PASSWORD, Reply, SECRET, TestApp};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, mint, sid_of};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 fn assert_detail(reply: &Reply, status: u16, detail: &str) {
@@ -293,15 +290,6 @@ fn claims(sub: &str, sid: &str, iat_offset: i64, exp_offset: i64) -> Value {
     json!({"sub": sub, "iat": now + iat_offset, "exp": now + exp_offset, "iss": "authkit", "aud": "authkit", "jti": "t", "sid": sid})
 }
 
-fn mint(claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key)).unwrap()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[tokio::test]
 async fn expired_forged_and_tampered_tokens_are_401() {
     let app = TestApp::spawn().await;
@@ -309,7 +297,7 @@ async fn expired_forged_and_tampered_tokens_are_401() {
     let sub = id.to_string();
 
     // Sanity: a token minted here with the server's key is accepted.
-    let sid = common::sid_of(&token);
+    let sid = sid_of(&token);
     let good = mint(&claims(&sub, &sid, 0, 600), SECRET);
     assert_eq!(app.me(Some(&format!("Bearer {good}"))).await.status, 200);
 
@@ -349,11 +337,7 @@ async fn expired_forged_and_tampered_tokens_are_401() {
 async fn token_of_a_deleted_user_is_401() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user_with_token("gone@example.com").await;
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.delete_user_row(id).await;
     let reply = app.me(Some(&format!("Bearer {token}"))).await;
     assert_unauthorized(&reply);
 }

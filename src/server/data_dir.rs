@@ -1,0 +1,85 @@
+//! What starting up does to the disk, kept apart from parsing the configuration: the
+//! data folder is created, and in development without `JWT_SECRET` a signing key is
+//! generated once and kept in it, so tokens survive a restart.
+
+use super::config::{Config, MIN_SECRET_BYTES, parse_secret};
+use anyhow::Context;
+use secrecy::SecretSlice;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+const SECRET_FILE: &str = "jwt_secret";
+
+/// Creates the data folder and returns the key that signs access tokens: `JWT_SECRET`,
+/// or the one kept in the data folder.
+pub fn prepare(config: &Config) -> anyhow::Result<SecretSlice<u8>> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
+    match &config.jwt_secret {
+        Some(secret) => Ok(secret.clone()),
+        None => load_or_create_secret(dir),
+    }
+}
+
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
+    let path = data_dir.join(SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(hex_key) => {
+            let bytes = hex::decode(hex_key.trim()).with_context(|| format!("{} is not hex", path.display()))?;
+            parse_secret("the stored key", bytes, false).with_context(|| format!("key in {}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key: [u8; MIN_SECRET_BYTES] = rand::random();
+            // create_new: if another process raced us, fail rather than overwrite its key.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            file.write_all(hex::encode(key).as_bytes())?;
+            file.sync_all()?;
+            tracing::warn!(
+                path = %path.display(),
+                "JWT_SECRET is not set: generated a new signing key and saved it (set JWT_SECRET in production)"
+            );
+            Ok(SecretSlice::from(key.to_vec()))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn development_config(dir: &Path) -> Config {
+        let data_dir = dir.display().to_string();
+        Config::from_lookup(|name| (name == "DATA_DIR").then(|| data_dir.clone())).unwrap()
+    }
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = prepare(&development_config(dir.path())).unwrap();
+        let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let second = prepare(&development_config(dir.path())).unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert_eq!(first.expose_secret().len(), 32);
+    }
+
+    #[test]
+    fn creates_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        prepare(&development_config(&nested)).unwrap();
+        assert!(nested.join(SECRET_FILE).exists());
+    }
+}

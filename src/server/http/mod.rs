@@ -1,0 +1,103 @@
+//! The HTTP application: Leptos pages and server functions on one Axum router, the REST
+//! forms of two operations, and the layers every request passes through.
+//!
+//! - [`guard`]: what `/auth/*` and `/admin/*` accept and how their errors look.
+//! - [`security_headers`]: CSP with a per-response nonce, and the other protective headers.
+//! - [`rest`]: `DELETE /auth/me` and `PATCH /admin/users/{id}`.
+
+mod guard;
+mod rest;
+mod security_headers;
+
+pub use guard::MAX_API_BODY_BYTES;
+
+use super::config::Config;
+use super::error::AuthError;
+use super::state::AppState;
+use crate::ui::{App, shell};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// The whole application over `state`: the Leptos routes (pages and server functions),
+/// the REST forms, static files, and the layers.
+pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Router {
+    register_server_functions();
+    let routes = generate_route_list(App);
+    let rest = rest::routes(state.clone());
+    Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || {
+                provide_context(state.clone());
+                security_headers::use_csp_nonce();
+            },
+            {
+                let leptos_options = leptos_options.clone();
+                move || shell(leptos_options.clone())
+            },
+        )
+        .merge(rest)
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        // Innermost first: each `.layer` wraps everything above it.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(middleware::from_fn(guard::api_guard))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            config.serves_https(),
+            security_headers::security_headers,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: a query string may carry something secret.
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// Server functions register themselves through `inventory`, but a linker may drop an
+/// unreferenced registration from a test binary; naming them here makes it certain.
+fn register_server_functions() {
+    use crate::api::*;
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<Signup>();
+    register_explicit::<Login>();
+    register_explicit::<Me>();
+    register_explicit::<Refresh>();
+    register_explicit::<Logout>();
+    register_explicit::<LogoutAll>();
+    register_explicit::<GetAccount>();
+    register_explicit::<UpdateMe>();
+    register_explicit::<ChangePassword>();
+    register_explicit::<DeleteAccount>();
+    register_explicit::<ListUsers>();
+    register_explicit::<SetUserRole>();
+}
+
+/// A panic is a bug: logged, and answered with the same generic body as any other 500.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    AuthError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+}

@@ -1,0 +1,83 @@
+//! The REST forms of two operations, whose natural HTTP shape a server function cannot
+//! have: `DELETE /auth/me` (a DELETE with a body) and `PATCH /admin/users/{id}` (a path
+//! parameter). They are ordinary Axum handlers over the same services as the server
+//! functions `delete_account` and `set_user_role`, decoding bodies with the same strict
+//! codec, so both forms behave alike.
+
+use crate::api::{DeleteAccount, Role, StrictJsonEncoding};
+use crate::server::auth::authenticate;
+use crate::server::error::AuthError;
+use crate::server::request_meta::RequestMeta;
+use crate::server::state::AppState;
+use crate::server::{account, admin};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, patch};
+use leptos::server_fn::Decodes;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+pub fn routes<S>(state: AppState) -> Router<S> {
+    Router::new()
+        .route("/auth/me", delete(delete_me))
+        .route("/admin/users/{id}", patch(set_role))
+        .with_state(state)
+}
+
+/// The body of `PATCH /admin/users/{id}`; the id is in the path.
+#[derive(Deserialize)]
+struct RoleChange {
+    role: Role,
+}
+
+/// Decodes a JSON body exactly as the server functions' `ApiJson` does.
+fn decode<T: DeserializeOwned>(body: Bytes) -> Result<T, AuthError> {
+    StrictJsonEncoding::decode(body).map_err(|e| AuthError::InvalidInput(e.to_string()))
+}
+
+async fn delete_me(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies);
+    let result = async {
+        let DeleteAccount { password } = decode(body)?;
+        let principal = authenticate(&state, &meta.bearer).await?;
+        account::delete_account(&state, &principal, password).await
+    };
+    match result.await {
+        Ok(deleted) => {
+            let cleared = state.cookies.clear().map(|cookie| [(header::SET_COOKIE, cookie)]);
+            (cleared, axum::Json(deleted)).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn set_role(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies);
+    let result = async {
+        let RoleChange { role } = decode(body)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| AuthError::InvalidInput(format!("id: invalid user id {id:?}, expected an integer")))?;
+        let principal = authenticate(&state, &meta.bearer).await?;
+        admin::set_role(&state, &principal, id, role).await
+    };
+    match result.await {
+        Ok(account) => axum::Json(account).into_response(),
+        Err(error) => error.into_response(),
+    }
+}

@@ -1,0 +1,46 @@
+//! For the services' unit tests: a real `AppState` on a fresh SQLite file, no HTTP.
+
+use super::auth::{Principal, SessionIssued, authenticate, register};
+use super::config::Config;
+use super::request_meta::{Bearer, RequestMeta};
+use super::state::AppState;
+use crate::api::{Password, Role, TokenResponse, User};
+use crate::validation::NewAccount;
+use std::net::{IpAddr, Ipv4Addr};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestState {
+    pub state: AppState,
+    _dir: TempDir,
+}
+
+pub async fn test_state() -> TestState {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().display().to_string();
+    let config = Config::from_lookup(|name| match name {
+        "DATA_DIR" => Some(data_dir.clone()),
+        "JWT_SECRET" => Some("unit-test-secret-unit-test-secret-0123".to_owned()),
+        _ => None,
+    })
+    .expect("config");
+    let state = AppState::new(&config).await.expect("state");
+    TestState { state, _dir: dir }
+}
+
+pub fn meta() -> RequestMeta {
+    RequestMeta::local(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+pub async fn create_user(state: &AppState, email: &str, role: Role) -> User {
+    let account = NewAccount::parse(email, "someone", Password::new(PASSWORD)).expect("valid account");
+    register(state, account, role).await.expect("registered")
+}
+
+/// The principal behind an access token, as the edge would find it.
+pub async fn principal_of(state: &AppState, issued: &SessionIssued<TokenResponse>) -> Principal {
+    authenticate(state, &Bearer::Token(issued.body.access_token.clone()))
+        .await
+        .expect("token accepted")
+}

@@ -1,0 +1,68 @@
+//! The profile page: the logged-in person's account, and one form per change they can
+//! make to it (each in its own module), plus the log-out buttons.
+
+mod delete;
+mod logout;
+mod password;
+mod username;
+
+use super::Session;
+use super::session::{account_resource, require_session};
+use crate::api::{Account, Role};
+use delete::DeleteAccount;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use logout::LogoutButtons;
+use password::ChangePassword;
+use username::EditUsername;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let session = Session::get();
+    require_session(session);
+    let account = account_resource(session);
+    // Edits update what is shown without refetching.
+    let shown = RwSignal::new(None::<Account>);
+    Effect::new(move |_| {
+        if let Some(Some(Ok(loaded))) = account.get() {
+            shown.set(Some(loaded));
+        }
+    });
+
+    view! {
+        <Title text="Your profile" />
+        <section class="card">
+            <h1>"Your profile"</h1>
+            {move || match shown.get() {
+                Some(current) => view! { <AccountView account=current shown /> }.into_any(),
+                None => view! { <p class="muted">"Loading your profile…"</p> }.into_any(),
+            }}
+            <LogoutButtons />
+        </section>
+    }
+}
+
+#[component]
+fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoView {
+    let is_admin = account.role == Role::Admin;
+    view! {
+        <p class="lead">"Hello, " {account.username.clone()} "!"</p>
+        <dl class="details">
+            <dt>"Username"</dt>
+            <dd>{account.username.clone()}</dd>
+            <dt>"Email"</dt>
+            <dd>{account.email.clone()}</dd>
+            <dt>"Role"</dt>
+            <dd>{account.role.as_str()}</dd>
+        </dl>
+        <Show when=move || is_admin>
+            <p class="switch">
+                <A href="/admin">"Manage users"</A>
+            </p>
+        </Show>
+        <EditUsername account=account.clone() shown />
+        <ChangePassword account=account.clone() />
+        <DeleteAccount />
+    }
+}

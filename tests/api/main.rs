@@ -1,0 +1,29 @@
+//! The API and process tests of authkit, compiled as one test binary (one link instead of
+//! seven, and one place for the shared harness).
+//!
+//! - `helpers`: the harness every module uses — `TestApp` starts the real
+//!   application in-process on `127.0.0.1:0` with a fresh temporary database, through the
+//!   same startup code as the server binary (`App::build` then `App::serve`); plus the
+//!   shared constants, header/cookie readers and token minting.
+//! - `contract`: the HTTP contract of `/auth/*`.
+//! - `security`: defences against attackers and bad input.
+//! - `sessions`: refresh cookies, logout, account management and roles.
+//! - `fuzz`: a property test that random requests never cause a 5xx.
+//! - `timing`: login failure timing does not reveal whether an account exists.
+//! - `logs`: logs never contain a password, a hash or a token.
+//! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
+//!
+//! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
+//! process, which `logs` (a global tracing subscriber) needs, and `.config/nextest.toml`
+//! runs the `timing` and `process` tests with nothing else alongside.
+#![cfg(feature = "ssr")]
+
+mod helpers;
+
+mod contract;
+mod fuzz;
+mod logs;
+mod process;
+mod security;
+mod sessions;
+mod timing;
