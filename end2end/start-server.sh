@@ -45,6 +45,7 @@ export RUST_LOG=info
 # The suite signs up and logs in far more often than a person would; keep the per-IP
 # throttle out of its way (the API tests cover it).
 export AUTH_RATE_PER_IP_PER_MINUTE=100000
+export REFRESH_RATE_PER_IP_PER_MINUTE=100000
 # Plain http on 127.0.0.1: the refresh cookie cannot be Secure here.
 export COOKIE_SECURE=false
 

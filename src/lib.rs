@@ -4,12 +4,14 @@
 //! `hydrate` into the WASM bundle that takes over the server-rendered pages.
 //! - [`validation`] — input rules, shared so the browser gives instant feedback and the
 //!   server enforces the very same rules.
+//! - [`text`] — Unicode normal forms and character classes for those rules.
 //! - [`api`] — the server functions, which are at the same time the public JSON HTTP API
 //!   (`POST /auth/signup`, `POST /auth/login`, `GET /auth/me`), and their wire types.
 //! - [`ui`] — the Leptos components (pages, session state).
 //! - `server` (ssr only) — everything that touches secrets, the database or HTTP plumbing.
 
 pub mod api;
+pub mod text;
 pub mod ui;
 pub mod validation;
 

@@ -6,6 +6,7 @@
 //! [`Email`] or a [`Username`] never has to check it again.
 
 use crate::api::Password;
+use crate::text::{has_format_characters, nfc, nfkc};
 use std::fmt;
 
 /// The longest address SMTP can deliver to (RFC 5321 path limit).
@@ -59,14 +60,15 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-/// An email address, trimmed and lower-cased, so that `Ann@Example.com ` and
-/// `ann@example.com` are the same account.
+/// An email address, trimmed, NFC-normalised and lower-cased, so that `Ann@Example.com `
+/// and `ann@example.com` are the same account, and so are an `é` typed as one code point
+/// and one typed as `e` plus a combining accent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let normalised = raw.trim().to_lowercase();
+        let normalised = nfc(&nfc(raw.trim()).to_lowercase());
         let invalid = |message: &str| Err(FieldError::new(Field::Email, message));
         if normalised.is_empty() {
             return invalid("Email is required");
@@ -90,13 +92,16 @@ impl Email {
     }
 }
 
-/// A display name: 1–50 characters after trimming, no control characters.
+/// A display name: NFC-normalised, 1–50 characters after trimming, no control
+/// characters and no invisible format characters (bidi overrides, zero-width spaces:
+/// Unicode category Cf), which would let one name pass for another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let trimmed = raw.trim();
+        let normalised = nfc(raw);
+        let trimmed = normalised.trim();
         let invalid = |message: &str| Err(FieldError::new(Field::Username, message));
         if trimmed.is_empty() {
             return invalid("Username is required");
@@ -106,6 +111,9 @@ impl Username {
         }
         if trimmed.chars().any(char::is_control) {
             return invalid("Username must not contain control characters");
+        }
+        if has_format_characters(trimmed) {
+            return invalid("Username must not contain invisible formatting characters");
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -157,7 +165,10 @@ pub struct NewPassword {
 
 impl NewPassword {
     /// Checks `password` as the new password of the account with this email and username.
+    /// The password is NFKC-normalised first (NIST SP 800-63B §5.1.1.2): the rules, the
+    /// dictionary check and the hash all see that form.
     pub fn parse(password: Password, email: &str, username: &str) -> Result<Self, FieldError> {
+        let password = Password::new(nfkc(password.expose()));
         check_new_password(password.expose(), email, username)?;
         Ok(Self {
             password,
@@ -328,6 +339,26 @@ mod tests {
             parse("Ann@Example.com", "x", "ANN@example.com").err(),
             Some(Field::Password)
         );
+    }
+
+    #[test]
+    fn look_alike_text_is_one_text() {
+        // U+00E9 and U+0065 U+0301 are one address.
+        assert_eq!(
+            Email::parse("jos\u{e9}@example.com").unwrap(),
+            Email::parse("Jose\u{301}@Example.com").unwrap()
+        );
+        assert_eq!(Username::parse(" Jose\u{301} ").unwrap().as_str(), "Jos\u{e9}");
+        for sneaky in ["ad\u{200b}min", "\u{202e}nimda", "a\u{2060}b", "x\u{feff}"] {
+            assert_eq!(
+                Username::parse(sneaky).unwrap_err().message,
+                "Username must not contain invisible formatting characters",
+                "{sneaky:?}"
+            );
+        }
+        // U+FB01 (the "fi" ligature) is "fi" in a password.
+        let new = NewPassword::parse(Password::new("the \u{fb01}nal countdown"), "a@example.com", "a").unwrap();
+        assert_eq!(new.expose(), "the final countdown");
     }
 
     #[test]

@@ -279,6 +279,16 @@ test('@hydration reload keeps me logged in', async ({ page }) => {
   await expect(page.getByText(user.email)).toBeVisible();
   const readable = await page.evaluate(() => document.cookie);
   expect(readable).not.toContain('refresh_token');
+  // document.cookie on /profile could never show a Path=/auth cookie anyway: read the
+  // browser's own cookie jar and check the flags themselves.
+  const jar = await page.context().cookies();
+  const refresh = jar.find((c) => c.name === 'refresh_token');
+  expect(refresh, JSON.stringify(jar)).toBeDefined();
+  expect(refresh?.httpOnly).toBe(true);
+  expect(refresh?.sameSite).toBe('Strict');
+  expect(refresh?.path).toBe('/auth');
+  const device = jar.find((c) => c.name === 'authkit_device');
+  expect(device?.httpOnly).toBe(true);
 });
 
 test('log out everywhere in one browser cuts off another browser', async ({ browser, request }) => {
@@ -412,4 +422,29 @@ test('two tabs restoring the session at the same moment both stay logged in', as
   await expect(second.getByText(user.email)).toBeVisible();
   await first.reload();
   await expect(first.getByText(user.email)).toBeVisible();
+});
+
+test.describe('before the app has loaded (JavaScript off)', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('submitting the login or signup form never puts the password in a URL', async ({ page }) => {
+    const user = newUser();
+    const seen: string[] = [];
+    page.on('request', (r) => seen.push(r.url()));
+    page.on('framenavigated', (frame) => seen.push(frame.url()));
+    await page.goto('/login');
+    await fillLogin(page, user.email, user.password);
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await page.waitForLoadState();
+    await page.goto('/signup');
+    await fillSignup(page, user);
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await page.waitForLoadState();
+    expect(seen.length).toBeGreaterThan(2);
+    const secretInUrl = (url: string) =>
+      [user.password, encodeURIComponent(user.password), user.password.replaceAll(' ', '+')].some((form) =>
+        decodeURIComponent(url).includes(form) || url.includes(form),
+      );
+    expect(seen.filter(secretInUrl)).toEqual([]);
+  });
 });

@@ -62,7 +62,7 @@ pub async fn me() -> Result<User, ApiError> {
 #[server(prefix = "/auth", endpoint = "refresh", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn refresh() -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(auth::refresh(edge.state(), edge.meta().refresh_token.as_deref()).await)
+    edge.answer_with_session(auth::refresh(edge.state(), edge.meta()).await)
 }
 
 /// `POST /auth/logout` (Bearer) → 200 `{"sessions_revoked":1}`: ends this session at once

@@ -110,6 +110,12 @@ impl Password {
     pub fn into_secret(self) -> SecretString {
         self.0
     }
+
+    /// The password in NFKC, the form new passwords are hashed in (see
+    /// `validation::NewPassword`).
+    pub fn normalised(&self) -> Password {
+        Password::new(crate::text::nfkc(self.expose()))
+    }
 }
 
 impl fmt::Debug for Password {

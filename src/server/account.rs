@@ -1,9 +1,8 @@
 //! Managing one's own account. Every operation acts on the authenticated [`Principal`]
 //! only: there is no user id to choose, so nobody can reach another user's data here.
 
-use super::auth::{Principal, SessionIssued, confirm_password, start_session};
+use super::auth::{Principal, SessionIssued, confirm_password, screen_new_password, start_session};
 use super::error::AuthError;
-use super::password_policy::check_not_guessable;
 use super::state::AppState;
 use super::users::Guarded;
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
@@ -34,22 +33,23 @@ pub async fn change_password(
     new: Password,
 ) -> Result<SessionIssued<TokenResponse>, AuthError> {
     let user = &principal.user;
-    // The new password's rules first: they cost nothing, the hash below does.
+    // The new password's cheap rules first; then the current password, behind the
+    // throttle; only then the dictionary check, whose cost depends on what was sent.
     let new = NewPassword::parse(new, &user.email, &user.username)?;
-    check_not_guessable(&new)?;
-    confirm_password(state, user, current).await?;
+    confirm_password(state, principal, current).await?;
+    screen_new_password(state, &new).await?;
     let hash = state.hasher.hash(new.into_password().into_secret()).await?;
     state.users.update_password_hash(user.id, &hash).await?;
     let revoked = state.sessions.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password changed");
-    start_session(state, user.id).await
+    start_session(state, user.id, &hash).await
 }
 
 /// Deletes the account (and with it every session), confirmed by the password. The last
 /// admin cannot: someone must be left to administer.
 #[tracing::instrument(name = "delete_account", skip_all, fields(user_id = principal.user.id))]
 pub async fn delete_account(state: &AppState, principal: &Principal, password: Password) -> Result<Deleted, AuthError> {
-    confirm_password(state, &principal.user, password).await?;
+    confirm_password(state, principal, password).await?;
     let deleted = match state.users.delete(principal.user.id).await? {
         Guarded::Done(()) => true,
         Guarded::NoSuchUser => false,

@@ -2,44 +2,124 @@
 //! [`App::serve`] runs it on a listener until a shutdown signal. `main` (through
 //! [`run`]) and the integration tests both start the app this way.
 
-use super::config::Config;
+use super::config::{Config, ConnectionLimits};
 use super::http::build_router;
+use super::sessions::{SessionStore, now_secs};
 use super::state::AppState;
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use leptos::config::LeptosOptions;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 /// The application, ready to serve.
 pub struct App {
     router: Router,
+    limits: ConnectionLimits,
 }
 
 impl App {
     /// Prepares the data folder, opens and migrates the database, and builds the router.
     pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let state = AppState::new(config).await?;
+        tokio::spawn(purge_sessions(state.sessions.clone()));
         Ok(Self {
             router: build_router(config, state, leptos_options),
+            limits: config.connections.clone(),
         })
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish. Each
-    /// request knows its peer address (the client IP, or a proxy's).
+    /// Serves until `shutdown` completes, then lets requests in flight finish for at
+    /// most the grace period. Each request knows its peer address (the client IP, or a
+    /// proxy's).
+    ///
+    /// The loop is hyper's own rather than `axum::serve`, which has no limit on how long
+    /// a client may take to send its headers: here a connection that trickles or idles
+    /// is closed after `HEADER_READ_TIMEOUT_MS`, at most `MAX_CONNECTIONS` are served at
+    /// once, and shutdown does not wait for slow clients beyond `SHUTDOWN_GRACE_SECS`.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
-            listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+        let Self { router, limits } = self;
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        tokio::pin!(shutdown);
+        loop {
+            // Wait for a free slot first: beyond the cap, clients wait in the kernel's
+            // accept queue instead of costing us a task each.
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot.context("connection slots closed")?,
+                () = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, or a connection reset before accept:
+                        // wait a moment instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let service = TowerToHyperService::new(tower::util::MapRequest::new(
+                router.clone(),
+                move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                },
+            ));
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        tracing::info!("shutting down: finishing requests in flight");
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(limits.shutdown_grace) => {
+                tracing::warn!("grace period over: closing the connections still open");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How often dead sessions are deleted, and how long a revoked one is kept first.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const KEEP_REVOKED: Duration = Duration::from_secs(24 * 3600);
+
+/// Deletes expired and long-revoked sessions, now and then every hour, so the table
+/// holds only sessions that can still be used.
+async fn purge_sessions(sessions: SessionStore) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match sessions.purge(now_secs(), KEEP_REVOKED).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "deleted expired and revoked sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
+        }
     }
 }
 
@@ -81,5 +161,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -4,6 +4,7 @@
 //! forms) turns what they return into status, cookies and body.
 
 use super::error::AuthError;
+use super::login_throttle::Source;
 use super::password::PasswordHasher;
 use super::password_policy::check_not_guessable;
 use super::request_meta::{Bearer, RequestMeta};
@@ -11,8 +12,7 @@ use super::sessions::{IssuedSession, RefreshRefused, RefreshToken};
 use super::state::AppState;
 use super::users::{CreateUserError, StoredUser};
 use crate::api::{LoggedOut, Password, Role, TokenResponse, User};
-use crate::validation::{Email, NewAccount, check_login_password};
-use secrecy::SecretString;
+use crate::validation::{Email, NewAccount, NewPassword, check_login_password};
 use std::time::Instant;
 
 /// The person behind a request: a valid access token whose session is still active and
@@ -23,11 +23,13 @@ pub struct Principal {
     pub session_id: String,
 }
 
-/// The answer of an operation that started or renewed a session: the body, and the
-/// refresh token that the edge puts in the cookie.
+/// The answer of an operation that started or renewed a session: the body, the refresh
+/// token that the edge puts in the cookie and, after a login, the device token that
+/// remembers this browser for the account (`super::device`).
 pub struct SessionIssued<T> {
     pub body: T,
     pub refresh_token: RefreshToken,
+    pub device_token: Option<String>,
 }
 
 #[tracing::instrument(name = "authenticate", skip_all, fields(user_id))]
@@ -58,9 +60,21 @@ pub async fn authenticate(state: &AppState, bearer: &Bearer) -> Result<Principal
     })
 }
 
-/// Starts a session for the user: an access token and the session's first refresh token.
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let session = state.sessions.create(user_id).await?;
+/// Starts a session for the user whose password hash `password_hash` was just verified
+/// (or set): an access token and the session's first refresh token. If the password
+/// changed or the account was deleted in the meantime, no session starts (401).
+pub async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    password_hash: &str,
+) -> Result<SessionIssued<TokenResponse>, AuthError> {
+    let session = state
+        .sessions
+        .create(user_id, password_hash)
+        .await?
+        .ok_or(AuthError::InvalidToken(
+            "password changed or account deleted during login",
+        ))?;
     issue_for(state, session)
 }
 
@@ -69,80 +83,118 @@ fn issue_for(state: &AppState, session: IssuedSession) -> Result<SessionIssued<T
     Ok(SessionIssued {
         body: TokenResponse::bearer(access_token),
         refresh_token: session.refresh_token,
+        device_token: None,
     })
 }
 
-/// Checks a logged-in person's password (to confirm a sensitive action), counted in the
-/// same per-account failure throttle as logins: the slot is taken before hashing and
-/// given back when the password was right.
-pub async fn confirm_password(state: &AppState, user: &StoredUser, password: Password) -> Result<(), AuthError> {
-    let account = user.email.clone();
-    take_attempt(state, &account)?;
-    let verified = state
-        .hasher
-        .verify(password.into_secret(), Some(user.password_hash.clone()))
-        .await;
-    match verified {
-        Ok(true) => {
-            state.login_failures.release(account, Instant::now());
+/// Checks a logged-in person's password (to confirm a sensitive action). Wrong
+/// passwords are counted per session, so nobody else's guesses can stop the owner from
+/// changing their password.
+pub async fn confirm_password(state: &AppState, principal: &Principal, password: Password) -> Result<(), AuthError> {
+    let user = &principal.user;
+    let attempt = state
+        .login_throttle
+        .begin(&user.email, Source::Session(principal.session_id.clone()))
+        .map_err(AuthError::TooManyRequests)?;
+    match verify_password(state, &password, Some(user.password_hash.clone())).await {
+        Ok(Matched::Normalised | Matched::AsTyped) => {
+            attempt.succeeded();
             Ok(())
         }
-        Ok(false) => Err(AuthError::WrongPassword),
+        Ok(Matched::No) => {
+            attempt.failed();
+            Err(AuthError::WrongPassword)
+        }
         Err(e) => {
-            state.login_failures.release(account, Instant::now());
-            Err(e.into())
+            attempt.not_judged();
+            Err(e)
         }
     }
 }
 
-/// Takes one password attempt from the account's allowance, before any hashing and in
-/// one atomic step: a burst of parallel guesses cannot all pass a check that records
-/// nothing. A failure keeps the slot; the callers give it back otherwise.
-fn take_attempt(state: &AppState, account: &str) -> Result<(), AuthError> {
-    state
-        .login_failures
-        .acquire(account.to_owned(), Instant::now())
-        .map_err(AuthError::TooManyRequests)
+/// How a password matched a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    No,
+    /// In NFKC, the form hashes are made in.
+    Normalised,
+    /// Only as typed: a hash made before passwords were normalised. It is replaced at
+    /// the next login.
+    AsTyped,
 }
 
-/// The account with this email if `password` is its password. Unknown email and wrong
-/// password take the same path and the same time: the hasher verifies against a dummy
-/// hash when there is no user.
+/// Verifies `password` against `stored` (or, with no account, against the dummy hash):
+/// in NFKC and, when the typed form differs, as typed. The work depends only on what was
+/// typed, never on whether the account exists.
+async fn verify_password(state: &AppState, password: &Password, stored: Option<String>) -> Result<Matched, AuthError> {
+    let normalised = password.normalised();
+    if state
+        .hasher
+        .verify(normalised.clone().into_secret(), stored.clone())
+        .await?
+    {
+        return Ok(Matched::Normalised);
+    }
+    if normalised.expose() != password.expose() && state.hasher.verify(password.clone().into_secret(), stored).await? {
+        return Ok(Matched::AsTyped);
+    }
+    Ok(Matched::No)
+}
+
+/// The account with this email if `password` is its password, and how it matched.
+/// Unknown email and wrong password take the same path and the same time: the hasher
+/// verifies against a dummy hash when there is no user.
 async fn verify_credentials(
     state: &AppState,
     email: &Email,
-    password: SecretString,
-) -> Result<Option<StoredUser>, AuthError> {
+    password: &Password,
+) -> Result<Option<(StoredUser, Matched)>, AuthError> {
     let user = state.users.find_by_email(email).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = state.hasher.verify(password, stored_hash).await?;
-    Ok(user.filter(|_| verified))
+    let matched = verify_password(state, password, stored_hash).await?;
+    Ok(user.filter(|_| matched != Matched::No).map(|user| (user, matched)))
 }
 
 /// Counts this request against its client's signup/login allowance.
 fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
     state
         .auth_requests
-        .acquire(meta.client_ip, Instant::now())
+        .acquire(meta.network(), Instant::now())
         .map_err(AuthError::TooManyRequests)
+}
+
+/// The dictionary check (zxcvbn) of a new password. Its cost grows with what the client
+/// typed, so it runs where hashing runs (`PasswordHasher::offload`), never on an async
+/// worker.
+pub async fn screen_new_password(state: &AppState, password: &NewPassword) -> Result<(), AuthError> {
+    let password = password.clone();
+    state.hasher.offload(move || check_not_guessable(&password)).await??;
+    Ok(())
+}
+
+/// A new account and its password hash (the credential a first session is tied to).
+pub struct Registered {
+    pub user: User,
+    pub password_hash: String,
 }
 
 /// Creates an account with `role`, enforcing every password rule (the dictionary check
 /// included). Signup and `authkit create-admin` both come through here.
-pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Result<User, AuthError> {
-    check_not_guessable(account.password())?;
-    let hash = state
+pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Result<Registered, AuthError> {
+    screen_new_password(state, account.password()).await?;
+    let password_hash = state
         .hasher
         .hash(account.password().clone().into_password().into_secret())
         .await?;
-    state
+    let user = state
         .users
-        .create(account.email(), account.username(), &hash, role)
+        .create(account.email(), account.username(), &password_hash, role)
         .await
         .map_err(|e| match e {
             CreateUserError::EmailTaken => AuthError::EmailTaken,
             CreateUserError::Database(e) => AuthError::from(e),
-        })
+        })?;
+    Ok(Registered { user, password_hash })
 }
 
 #[tracing::instrument(name = "signup", skip_all, fields(user_id))]
@@ -155,15 +207,22 @@ pub async fn signup(
 ) -> Result<SessionIssued<User>, AuthError> {
     throttle_client(state, meta)?;
     let account = NewAccount::parse(&email, &username, password)?;
-    let user = register(state, account, Role::User).await?;
+    let email = account.email().as_str().to_owned();
+    let Registered { user, password_hash } = register(state, account, Role::User).await?;
     tracing::Span::current().record("user_id", user.id);
     // Signing up logs in: the refresh cookie lets the UI get an access token without
     // sending the password again. The response body keeps the original contract.
-    let session = state.sessions.create(user.id).await?;
+    let session = state
+        .sessions
+        .create(user.id, &password_hash)
+        .await?
+        .ok_or(AuthError::InvalidToken("account deleted during signup"))?;
     tracing::debug!("user signed up");
+    // Signing up counts as this browser's first login to the account.
     Ok(SessionIssued {
         body: user,
         refresh_token: session.refresh_token,
+        device_token: Some(state.devices.issue(&email)?),
     })
 }
 
@@ -178,45 +237,81 @@ pub async fn login(
     let email = Email::parse(&email)?;
     check_login_password(password.expose())?;
     // Per-account throttle, applied to unknown emails too so that a 429 says nothing
-    // about whether an account exists.
+    // about whether an account exists. A browser that has logged in to this account
+    // before is counted on its own, so strangers cannot lock its owner out.
     let account = email.as_str().to_owned();
-    take_attempt(state, &account)?;
-    let secret = password.into_secret();
-    let user = match verify_credentials(state, &email, secret.clone()).await {
-        Ok(Some(user)) => user,
-        // A failure: the attempt keeps its slot.
-        Ok(None) => return Err(AuthError::InvalidCredentials),
-        // Not judged (hashing saturated, database down): it does not count.
+    let source = match meta
+        .device_token
+        .as_deref()
+        .and_then(|t| state.devices.verify(t, &account))
+    {
+        Some(device) => Source::Device(device),
+        None => Source::Network(meta.network()),
+    };
+    let attempt = state
+        .login_throttle
+        .begin(&account, source)
+        .map_err(AuthError::TooManyRequests)?;
+    let (user, matched) = match verify_credentials(state, &email, &password).await {
+        Ok(Some(found)) => {
+            attempt.succeeded();
+            found
+        }
+        Ok(None) => {
+            attempt.failed();
+            return Err(AuthError::InvalidCredentials);
+        }
         Err(e) => {
-            state.login_failures.release(account, Instant::now());
+            attempt.not_judged();
             return Err(e);
         }
     };
-    state.login_failures.forget(&account);
     let (user_id, stored_hash) = (user.id, user.password_hash);
     tracing::Span::current().record("user_id", user_id);
-    if PasswordHasher::needs_rehash(&stored_hash) {
-        // Parameters have been raised since this hash was made; the plain password is
-        // only available now, at login. A failure here must not fail the login.
-        match state.hasher.hash(secret).await {
-            Ok(new_hash) => match state.users.update_password_hash(user_id, &new_hash).await {
-                Ok(()) => tracing::info!("password hash upgraded to current parameters"),
+    let mut credential = stored_hash;
+    if matched == Matched::AsTyped || PasswordHasher::needs_rehash(&credential) {
+        // The hash was made from the password as typed (before normalisation), or with
+        // parameters since raised; the plain password is only available now, at login.
+        // A failure here must not fail the login, and a password changed meanwhile is
+        // never overwritten.
+        match state.hasher.hash(password.normalised().into_secret()).await {
+            Ok(new_hash) => match state.users.rehash_password(user_id, &credential, &new_hash).await {
+                Ok(true) => {
+                    tracing::info!("password hash upgraded to current parameters");
+                    credential = new_hash;
+                }
+                Ok(false) => tracing::info!("password changed during login: hash not upgraded"),
                 Err(e) => tracing::warn!(error = %e, "could not store upgraded password hash"),
             },
             Err(e) => tracing::warn!(error = %e, "could not upgrade password hash"),
         }
     }
-    let issued = start_session(state, user_id).await?;
+    let mut issued = start_session(state, user_id, &credential).await?;
+    issued.device_token = Some(state.devices.issue(&account)?);
     tracing::debug!("user logged in");
     Ok(issued)
 }
 
 /// Exchanges the refresh token for a new access token and the token's successor. A
 /// refused token answers [`AuthError::RefreshRefused`], which also makes the edge clear
-/// the cookie.
+/// the cookie. Throttled per client network and per session (a browser refreshes once
+/// per page load and every 25 minutes).
 #[tracing::instrument(name = "refresh", skip_all, fields(user_id))]
-pub async fn refresh(state: &AppState, presented: Option<&str>) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let presented = presented.ok_or(AuthError::InvalidToken("no refresh cookie"))?;
+pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<SessionIssued<TokenResponse>, AuthError> {
+    let now = Instant::now();
+    state
+        .refreshes_per_network
+        .acquire(meta.network(), now)
+        .map_err(AuthError::TooManyRequests)?;
+    let presented = meta
+        .refresh_token
+        .as_deref()
+        .ok_or(AuthError::InvalidToken("no refresh cookie"))?;
+    let session_id = presented.split('.').next().unwrap_or_default();
+    state
+        .refreshes_per_session
+        .acquire(session_id.to_owned(), now)
+        .map_err(AuthError::TooManyRequests)?;
     match state.sessions.rotate(presented).await? {
         Ok(session) => {
             tracing::Span::current().record("user_id", session.user_id);
@@ -249,6 +344,14 @@ mod tests {
     use super::*;
     use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
 
+    /// A request carrying the refresh cookie of `issued`.
+    fn refreshing<T>(issued: &SessionIssued<T>) -> RequestMeta {
+        RequestMeta {
+            refresh_token: Some(issued.refresh_token.0.clone()),
+            ..meta()
+        }
+    }
+
     #[tokio::test]
     async fn login_checks_the_password_and_starts_a_session() {
         let t = test_state().await;
@@ -271,9 +374,7 @@ mod tests {
         let principal = principal_of(&t.state, &issued).await;
         assert_eq!(principal.user.id, user.id);
         // The refresh token names the same session as the access token.
-        let renewed = refresh(&t.state, Some(&issued.refresh_token.0))
-            .await
-            .expect("refreshed");
+        let renewed = refresh(&t.state, &refreshing(&issued)).await.expect("refreshed");
         assert_eq!(principal_of(&t.state, &renewed).await.session_id, principal.session_id);
     }
 
@@ -284,23 +385,115 @@ mod tests {
         let first = login(&t.state, &meta(), "rot@example.com".into(), Password::new(PASSWORD))
             .await
             .unwrap();
-        let second = refresh(&t.state, Some(&first.refresh_token.0)).await.unwrap();
+        let second = refresh(&t.state, &refreshing(&first)).await.unwrap();
         assert_ne!(first.refresh_token.0, second.refresh_token.0);
-        let third = refresh(&t.state, Some(&second.refresh_token.0)).await.unwrap();
+        let third = refresh(&t.state, &refreshing(&second)).await.unwrap();
 
         // The first token again: theft. The whole session ends, its newest tokens too.
-        let replay = refresh(&t.state, Some(&first.refresh_token.0)).await;
+        let replay = refresh(&t.state, &refreshing(&first)).await;
         assert!(matches!(replay, Err(AuthError::RefreshRefused("refresh token reused"))));
         assert!(replay.err().is_some_and(|e| e.clears_refresh_cookie()));
-        assert!(refresh(&t.state, Some(&third.refresh_token.0)).await.is_err());
+        assert!(refresh(&t.state, &refreshing(&third)).await.is_err());
         let access = Bearer::Token(third.body.access_token.clone());
         assert!(matches!(
             authenticate(&t.state, &access).await,
             Err(AuthError::InvalidToken(_))
         ));
         assert!(matches!(
-            refresh(&t.state, None).await,
+            refresh(&t.state, &meta()).await,
             Err(AuthError::InvalidToken("no refresh cookie"))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_session_takes_constant_space_and_any_earlier_token_is_reuse() {
+        let t = test_state().await;
+        create_user(&t.state, "many@example.com", Role::User).await;
+        let mut issued = login(&t.state, &meta(), "many@example.com".into(), Password::new(PASSWORD))
+            .await
+            .unwrap();
+        let mut third = None;
+        for n in 1..=200 {
+            issued = refresh(&t.state, &refreshing(&issued)).await.expect("refreshed");
+            if n == 3 {
+                third = Some(issued.refresh_token.0.clone());
+            }
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(t.state.users.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+        // A forged token of an earlier generation is a guess: it revokes nothing.
+        let current = issued.refresh_token.0.clone();
+        let session_id = current.split('.').next().unwrap();
+        let forged = RequestMeta {
+            refresh_token: Some(format!("{session_id}.2.{}", "ab".repeat(32))),
+            ..meta()
+        };
+        assert!(matches!(
+            refresh(&t.state, &forged).await,
+            Err(AuthError::RefreshRefused(_))
+        ));
+        // The genuine cookie of refresh #3, presented after #200: reuse, the session ends.
+        let old = RequestMeta {
+            refresh_token: third,
+            ..meta()
+        };
+        assert!(matches!(
+            refresh(&t.state, &old).await,
+            Err(AuthError::RefreshRefused("refresh token reused"))
+        ));
+        assert!(refresh(&t.state, &refreshing(&issued)).await.is_err());
+        // Revoked (and expired) sessions are purged.
+        let purged = t
+            .state
+            .sessions
+            .purge(crate::server::sessions::now_secs() + 1, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(purged, 1);
+    }
+
+    /// A login verifies the password, then starts a session. What happens in between —
+    /// a password change, a deletion — must win: the session is tied to the verified
+    /// hash, and a rehash never overwrites a newer password.
+    #[tokio::test]
+    async fn a_session_is_tied_to_the_password_that_was_verified() {
+        let t = test_state().await;
+        let user = create_user(&t.state, "race@example.com", Role::User).await;
+        let users = &t.state.users;
+        let stored = |id| async move { users.find_by_id(id).await.unwrap().unwrap().password_hash };
+        let verified = stored(user.id).await;
+        start_session(&t.state, user.id, &verified)
+            .await
+            .expect("unchanged: a session");
+        // The password is changed between the login's verify and its insert.
+        t.state
+            .users
+            .update_password_hash(user.id, "$argon2id$newer")
+            .await
+            .unwrap();
+        assert!(matches!(
+            start_session(&t.state, user.id, &verified).await,
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert!(
+            !t.state
+                .users
+                .rehash_password(user.id, &verified, "$argon2id$rehash")
+                .await
+                .unwrap()
+        );
+        assert_eq!(stored(user.id).await, "$argon2id$newer");
+
+        // The account is deleted between verify and insert: 401, not a database error.
+        let gone = create_user(&t.state, "gone@example.com", Role::User).await;
+        let verified = stored(gone.id).await;
+        t.state.users.delete(gone.id).await.unwrap();
+        assert!(matches!(
+            start_session(&t.state, gone.id, &verified).await,
+            Err(AuthError::InvalidToken(_))
         ));
     }
 

@@ -87,7 +87,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let password = read_password(normalised.as_str())?;
             let account = NewAccount::parse(&email, &username, password).map_err(|e| anyhow::anyhow!("{e}"))?;
             match register(&state, account, Role::Admin).await {
-                Ok(user) => println!("created admin {} (id {})", user.email, user.id),
+                Ok(registered) => {
+                    let user = registered.user;
+                    println!("created admin {} (id {})", user.email, user.id)
+                }
                 Err(AuthError::EmailTaken) => {
                     let email = normalised.as_str();
                     bail!("{email} is already registered; use `authkit promote --email {email}`")

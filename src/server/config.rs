@@ -39,6 +39,8 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` is believed (your reverse proxies).
     pub trusted_proxies: Vec<IpAddr>,
     pub request_timeout: Duration,
+    /// Limits on connections, against clients that connect and then trickle or idle.
+    pub connections: ConnectionLimits,
     /// Where people reach the app (e.g. `https://auth.example.com`); HTTPS turns on HSTS.
     pub public_url: Option<String>,
     /// How long a session (and its refresh cookie) lasts without a new login.
@@ -50,13 +52,36 @@ pub struct Config {
 /// Brute-force throttles.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Failed logins allowed per account per `login_failure_window`.
+    /// Failed logins allowed per account from one client network (or one device that
+    /// has logged in before) per `login_failure_window`.
     pub login_failures: u32,
+    /// Failed logins allowed per account over all unknown networks together per window:
+    /// the ceiling against distributed guessing. Devices that have logged in before are
+    /// not held back by it.
+    pub account_failures: u32,
     pub login_failure_window: Duration,
-    /// Signup and login requests allowed per client IP per minute.
+    /// Signup and login requests allowed per client network per minute.
     pub auth_requests_per_ip_per_minute: u32,
+    /// Refreshes allowed per session per minute.
+    pub refreshes_per_session_per_minute: u32,
+    /// Refreshes allowed per client network per minute.
+    pub refreshes_per_ip_per_minute: u32,
     /// At most this many accounts and addresses are tracked at once (bounded memory).
     pub max_tracked_keys: u64,
+}
+
+/// What one connection may cost the server.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    /// A request's headers (or, on an idle connection, the next request) must arrive
+    /// within this time, or the connection is closed.
+    pub header_read_timeout: Duration,
+    /// An API request's body must arrive within this time, or it is answered 408.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// On SIGTERM, requests in flight get this long to finish; then the server exits.
+    pub shutdown_grace: Duration,
 }
 
 /// How much password hashing may run at once, and how long a request may wait for it.
@@ -69,8 +94,9 @@ pub struct Hashing {
 impl Config {
     /// Reads the process environment (after loading `.env`).
     pub fn from_env() -> anyhow::Result<Self> {
-        // A missing .env file is normal; a malformed one should not be silently ignored.
-        match dotenvy::dotenv() {
+        // `.env` in the working directory only (dotenvy's `dotenv()` would also search
+        // every parent folder). A missing file is normal; a malformed one is an error.
+        match dotenvy::from_path(".env") {
             Ok(_) => {}
             Err(e) if e.not_found() => {}
             Err(e) => return Err(e).context("reading .env"),
@@ -110,8 +136,11 @@ impl Config {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let limits = Limits {
             login_failures: u32::try_from(number("LOGIN_MAX_FAILURES", 10)?)?.max(1),
+            account_failures: u32::try_from(number("LOGIN_ACCOUNT_MAX_FAILURES", 100)?)?.max(1),
             login_failure_window: Duration::from_secs(number("LOGIN_FAILURE_WINDOW_SECS", 15 * 60)?.max(1)),
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_RATE_PER_IP_PER_MINUTE", 30)?)?.max(1),
+            refreshes_per_session_per_minute: u32::try_from(number("REFRESH_RATE_PER_SESSION_PER_MINUTE", 10)?)?.max(1),
+            refreshes_per_ip_per_minute: u32::try_from(number("REFRESH_RATE_PER_IP_PER_MINUTE", 120)?)?.max(1),
             max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),
         };
         let hashing = Hashing {
@@ -132,6 +161,12 @@ impl Config {
             .transpose()?
             .unwrap_or_default();
         let request_timeout = Duration::from_millis(number("REQUEST_TIMEOUT_MS", 30_000)?.max(1));
+        let connections = ConnectionLimits {
+            header_read_timeout: Duration::from_millis(number("HEADER_READ_TIMEOUT_MS", 10_000)?.max(1)),
+            body_read_timeout: Duration::from_millis(number("BODY_READ_TIMEOUT_MS", 10_000)?.max(1)),
+            max_connections: usize::try_from(number("MAX_CONNECTIONS", 1024)?)?.max(1),
+            shutdown_grace: Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 10)?),
+        };
         let public_url = var("PUBLIC_URL");
         let session_ttl = Duration::from_secs(number("SESSION_TTL_DAYS", 14)?.clamp(1, 365) * 24 * 3600);
         let cookie_secure = match var("COOKIE_SECURE").as_deref() {
@@ -153,6 +188,7 @@ impl Config {
             hashing,
             trusted_proxies,
             request_timeout,
+            connections,
             public_url,
             session_ttl,
             cookie_secure,

@@ -37,7 +37,7 @@ impl Edge {
         let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
             .await
             .map_err(AuthError::internal)?;
-        let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies);
+        let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies, &state.cookies);
         Ok(Self { state, meta, response })
     }
 
@@ -70,6 +70,9 @@ impl Edge {
     pub fn answer_with_session<T>(&self, result: Result<SessionIssued<T>, AuthError>) -> Result<T, ApiError> {
         self.answer(result).map(|issued| {
             self.set_refresh_cookie(&issued.refresh_token);
+            if let Some(device) = &issued.device_token {
+                self.set_cookie(self.state.cookies.device(device));
+            }
             issued.body
         })
     }

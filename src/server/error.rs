@@ -59,6 +59,9 @@ pub enum AuthError {
     BodyTooLarge,
     #[error("Content-Type must be application/json")]
     NotJson,
+    /// The body did not arrive within `BODY_READ_TIMEOUT_MS`.
+    #[error("The request body took too long to arrive")]
+    BodyTimeout,
     /// The connection failed while the body was being read.
     #[error("Could not read the request body")]
     UnreadableBody,
@@ -92,6 +95,7 @@ impl AuthError {
             AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AuthError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AuthError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AuthError::Framework(status) => *status,
             AuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

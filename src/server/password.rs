@@ -78,6 +78,12 @@ impl PasswordHasher {
         Ok(is_real && matches)
     }
 
+    /// Runs other CPU-heavy work on a password — the dictionary check — where hashing
+    /// runs: on the blocking pool, behind the same semaphore, never on an async worker.
+    pub async fn offload<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        self.run(move || Ok(work())).await
+    }
+
     /// Was `stored` made with other parameters than we use now (older, weaker, or
     /// another algorithm)? Then it should be replaced at the next successful login.
     pub fn needs_rehash(stored: &str) -> bool {

@@ -2,8 +2,8 @@
 //! read from the headers and the socket once, at the edge. Services never see a
 //! `HeaderMap`.
 
-use super::client_ip::client_ip;
-use super::cookies::refresh_token_from;
+use super::client_ip::{Network, client_ip};
+use super::cookies::CookiePolicy;
 use axum::http::{HeaderMap, header};
 use std::net::IpAddr;
 
@@ -45,10 +45,12 @@ pub struct RequestMeta {
     pub bearer: Bearer,
     /// The refresh-token cookie, if the browser sent one.
     pub refresh_token: Option<String>,
+    /// The device cookie of an earlier successful login, if the browser sent one.
+    pub device_token: Option<String>,
 }
 
 impl RequestMeta {
-    pub fn from_parts(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> Self {
+    pub fn from_parts(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr], cookies: &CookiePolicy) -> Self {
         Self {
             client_ip: client_ip(peer, headers, trusted_proxies),
             user_agent: headers
@@ -56,8 +58,14 @@ impl RequestMeta {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
             bearer: Bearer::from_headers(headers),
-            refresh_token: refresh_token_from(headers),
+            refresh_token: cookies.refresh_token_from(headers),
+            device_token: cookies.device_token_from(headers),
         }
+    }
+
+    /// The client's network, by which per-client throttles count.
+    pub fn network(&self) -> Network {
+        Network::of(self.client_ip)
     }
 
     /// A request from `client_ip` carrying no headers (the services' unit tests).
@@ -67,6 +75,7 @@ impl RequestMeta {
             user_agent: None,
             bearer: Bearer::Missing,
             refresh_token: None,
+            device_token: None,
         }
     }
 }

@@ -13,7 +13,14 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestState {
     pub state: AppState,
-    _dir: TempDir,
+    dir: TempDir,
+}
+
+impl TestState {
+    /// The data folder (`DATA_DIR`).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
 }
 
 pub async fn test_state() -> TestState {
@@ -22,11 +29,13 @@ pub async fn test_state() -> TestState {
     let config = Config::from_lookup(|name| match name {
         "DATA_DIR" => Some(data_dir.clone()),
         "JWT_SECRET" => Some("unit-test-secret-unit-test-secret-0123".to_owned()),
+        // Generous throttles: the tests that are about them build their own.
+        "REFRESH_RATE_PER_SESSION_PER_MINUTE" | "REFRESH_RATE_PER_IP_PER_MINUTE" => Some("100000".to_owned()),
         _ => None,
     })
     .expect("config");
     let state = AppState::new(&config).await.expect("state");
-    TestState { state, _dir: dir }
+    TestState { state, dir }
 }
 
 pub fn meta() -> RequestMeta {
@@ -35,7 +44,7 @@ pub fn meta() -> RequestMeta {
 
 pub async fn create_user(state: &AppState, email: &str, role: Role) -> User {
     let account = NewAccount::parse(email, "someone", Password::new(PASSWORD)).expect("valid account");
-    register(state, account, role).await.expect("registered")
+    register(state, account, role).await.expect("registered").user
 }
 
 /// The principal behind an access token, as the edge would find it.

@@ -115,6 +115,11 @@ impl UserStore {
         Self { pool }
     }
 
+    #[cfg(test)]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Inserts a user. A duplicate email is detected by the unique index, not by a
     /// lookup first: two concurrent signups cannot both pass a check that is not atomic
     /// with the insert.
@@ -159,7 +164,7 @@ impl UserStore {
             .await
     }
 
-    /// Replaces a password hash.
+    /// Sets a new password hash (a password change or reset).
     pub async fn update_password_hash(&self, id: i64, password_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
@@ -167,6 +172,19 @@ impl UserStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Replaces `expected` by `password_hash` (a rehash of the same password) only if it
+    /// is still the stored hash: a password changed meanwhile is never overwritten.
+    /// Returns whether it was replaced.
+    pub async fn rehash_password(&self, id: i64, expected: &str, password_hash: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(password_hash)
+            .bind(id)
+            .bind(expected)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn update_username(&self, id: i64, username: &Username) -> Result<Option<StoredUser>, sqlx::Error> {

@@ -52,7 +52,7 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Log in" />
         <section class="card">
             <h1>"Log in"</h1>
-            <form on:submit=on_submit novalidate>
+            <form method="post" on:submit=on_submit novalidate>
                 <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
                 <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password />
                 <FormAlert message=flow.error />

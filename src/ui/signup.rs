@@ -66,7 +66,7 @@ pub fn SignupPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="card">
             <h1>"Create your account"</h1>
-            <form on:submit=on_submit novalidate>
+            <form method="post" on:submit=on_submit novalidate>
                 <TextField label="Email" id="email" kind="email" autocomplete="email" value=email />
                 <TextField label="Username" id="username" autocomplete="nickname" value=username />
                 <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password />

@@ -18,6 +18,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 const DEFAULTS: &[(&str, &str)] = &[
     ("AUTH_RATE_PER_IP_PER_MINUTE", "100000"),
     ("LOGIN_MAX_FAILURES", "100000"),
+    ("LOGIN_ACCOUNT_MAX_FAILURES", "100000"),
+    ("REFRESH_RATE_PER_SESSION_PER_MINUTE", "100000"),
+    ("REFRESH_RATE_PER_IP_PER_MINUTE", "100000"),
     ("COOKIE_SECURE", "false"),
 ];
 
@@ -133,6 +136,20 @@ impl TestApp {
             .await
     }
 
+    /// Logs in as a client behind our proxy (`TRUSTED_PROXIES` must list 127.0.0.1),
+    /// optionally presenting a device cookie from an earlier login.
+    pub async fn login_from(&self, client_ip: &str, email: &str, password: &str, device: Option<&str>) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url("/auth/login"))
+            .header("X-Forwarded-For", client_ip)
+            .json(&json!({"email": email, "password": password}));
+        if let Some(device) = device {
+            request = request.header("Cookie", format!("authkit_device={device}"));
+        }
+        self.send(request).await
+    }
+
     /// Signs up and logs in; returns (user id, access token).
     pub async fn user_with_token(&self, email: &str) -> (i64, String) {
         let signed_up = self.signup(email, "someone").await;
@@ -200,17 +217,23 @@ pub fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
     reply.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The refresh token set by a response, if any.
-pub fn refresh_cookie(reply: &Reply) -> Option<String> {
+/// The value of the cookie `name` set by a response, if any.
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     reply
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|c| {
-            c.strip_prefix("refresh_token=")
+            c.strip_prefix(&prefix)
                 .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
         })
+}
+
+/// The refresh token set by a response, if any.
+pub fn refresh_cookie(reply: &Reply) -> Option<String> {
+    set_cookie(reply, "refresh_token")
 }
 
 // ------------------------------------------------------------------ tokens

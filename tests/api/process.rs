@@ -266,3 +266,91 @@ async fn create_admin_and_promote_subcommands_make_admins() {
             .success()
     );
 }
+
+/// The address `host:port` of a running server.
+fn authority(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+/// Is the connection closed by the server within `wait`? (A read of 0 bytes, an error,
+/// or an answer — the server never answers a request whose headers never ended.)
+async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(wait, stream.read(&mut buf)).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("HEADER_READ_TIMEOUT_MS", "1500")]);
+    server.wait_ready().await;
+    let mut stream = tokio::net::TcpStream::connect(authority(&server)).await.unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    // One byte a second of headers that never end.
+    for byte in b"GET /auth/me HTTP/1.1\r\nHost: slow\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+        if stream.write_all(&[*byte]).await.is_err() || closed_within(&mut stream, Duration::from_secs(1)).await {
+            closed = true;
+            break;
+        }
+    }
+    let after = started.elapsed();
+    assert!(closed, "still connected after {after:?}");
+    // Configured 1.5 s; the bound leaves room for a loaded machine.
+    assert!(after < Duration::from_secs(6), "closed only after {after:?}");
+}
+
+#[tokio::test]
+async fn idle_connections_do_not_keep_others_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    server.wait_ready().await;
+    let mut idle = Vec::new();
+    for _ in 0..500 {
+        idle.push(tokio::net::TcpStream::connect(authority(&server)).await.unwrap());
+    }
+    let reply = reqwest::Client::new()
+        .get(format!("{}/auth/me", server.base))
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await;
+    assert_eq!(reply.map(|r| r.status().as_u16()).ok(), Some(401));
+    drop(idle);
+}
+
+#[tokio::test]
+async fn sigterm_exits_within_the_grace_period_whatever_clients_do() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        &[("SHUTDOWN_GRACE_SECS", "2"), ("HEADER_READ_TIMEOUT_MS", "60000")],
+    );
+    server.wait_ready().await;
+    let mut held = Vec::new();
+    for i in 0..50 {
+        let mut stream = tokio::net::TcpStream::connect(authority(&server)).await.unwrap();
+        if i % 2 == 0 {
+            // Half of them are in the middle of their headers.
+            stream
+                .write_all(b"POST /auth/login HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+        }
+        held.push(stream);
+    }
+    // And one is in the middle of its body.
+    let mut body = tokio::net::TcpStream::connect(authority(&server)).await.unwrap();
+    body.write_all(
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.signal("TERM");
+    let exit = server.wait_exit(Duration::from_secs(8));
+    assert!(exit.success(), "{exit:?}");
+    drop((held, body));
+}

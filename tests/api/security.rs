@@ -1,7 +1,9 @@
 //! Defences against attackers and bad input (issue: "Hold up against attackers and bad
 //! input"), each checked against the running application.
 
-use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, header, hmac_sign, mint_with_header, sid_of};
+use super::helpers::{
+    PASSWORD, Reply, SECRET, TestApp, b64, bearer, header, hmac_sign, mint_with_header, set_cookie, sid_of,
+};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
@@ -291,6 +293,102 @@ async fn a_parallel_burst_of_wrong_passwords_gets_no_more_than_the_allowance() {
     for reply in throttled {
         assert!(header(reply, "retry-after").is_some_and(|s| s.parse::<u64>().is_ok()));
     }
+}
+
+/// A stranger's wrong passwords are counted per client network: they never refuse the
+/// right password from another network (IPv6 counted by /64), nor the owner's password
+/// confirmation, which is counted per session.
+#[tokio::test]
+async fn failures_from_one_network_never_refuse_the_right_password_from_another() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "3"), ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.signup("owner@example.com", "o").await;
+    let email = "owner@example.com";
+    for _ in 0..3 {
+        assert_eq!(
+            app.login_from("198.51.100.66", email, "wrong password!", None)
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(app.login_from("198.51.100.66", email, PASSWORD, None).await.status, 429);
+    let owner = app.login_from("203.0.113.5", email, PASSWORD, None).await;
+    assert_eq!(owner.status, 200, "{}", owner.text);
+    // Every address of one IPv6 /64 is one network; the next /64 is another.
+    for i in 1..=3 {
+        let ip = format!("2001:db8:1:2::{i:x}");
+        assert_eq!(app.login_from(&ip, email, "wrong password!", None).await.status, 401);
+    }
+    assert_eq!(
+        app.login_from("2001:db8:1:2:ffff::9", email, PASSWORD, None)
+            .await
+            .status,
+        429
+    );
+    assert_eq!(
+        app.login_from("2001:db8:1:3::1", email, PASSWORD, None).await.status,
+        200
+    );
+    // The stranger's failures do not stop the owner from changing the password.
+    let token = owner.body["access_token"].as_str().unwrap();
+    let changed = app
+        .post_with(
+            "/auth/password",
+            Some(&bearer(token)),
+            None,
+            json!({"current_password": PASSWORD, "new_password": "an entirely new passphrase"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+}
+
+/// Guessing spread over many networks trips a per-account ceiling: then unknown
+/// networks are refused even with the right password, but a browser that logged in to
+/// the account before (its device cookie) is not.
+#[tokio::test]
+async fn guessing_from_many_networks_trips_the_ceiling_but_not_a_known_browser() {
+    let app = TestApp::spawn_with(&[
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "20"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let email = "target@example.com";
+    app.signup(email, "t").await;
+    let earlier = app.login_from("198.51.100.200", email, PASSWORD, None).await;
+    assert_eq!(earlier.status, 200);
+    let device = set_cookie(&earlier, "authkit_device").expect("a device cookie after a login");
+    let device_header = earlier
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("authkit_device="))
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/auth", "Max-Age=31536000"] {
+        assert!(device_header.contains(attribute), "{device_header}");
+    }
+
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let ip = format!("203.0.113.{i}");
+        statuses.push(app.login_from(&ip, email, "wrong password!", None).await.status);
+    }
+    assert_eq!(statuses[..20], [401; 20], "{statuses:?}");
+    assert_eq!(statuses[20..], [429; 10], "{statuses:?}");
+    let fresh = app.login_from("192.0.2.1", email, PASSWORD, None).await;
+    assert_eq!(fresh.status, 429, "{}", fresh.text);
+    assert!(header(&fresh, "retry-after").is_some());
+    // A device cookie for another account, or a forged one, does not help.
+    assert_eq!(
+        app.login_from("192.0.2.1", email, PASSWORD, Some("forged.device.cookie"))
+            .await
+            .status,
+        429
+    );
+    let known = app.login_from("192.0.2.1", email, PASSWORD, Some(&device)).await;
+    assert_eq!(known.status, 200, "{}", known.text);
 }
 
 #[tokio::test]
@@ -646,4 +744,88 @@ async fn slow_requests_time_out_with_a_json_503() {
     let reply = app.signup("slow@example.com", "s").await;
     assert_eq!(reply.status, 503, "{}", reply.text);
     assert_eq!(reply.body, json!({"detail": "Service Unavailable"}));
+}
+
+// ------------------------------------------------------------------ look-alike Unicode
+
+#[tokio::test]
+async fn look_alike_emails_are_one_account() {
+    let app = TestApp::spawn().await;
+    // "é" as U+00E9, and as U+0065 U+0301: one address.
+    assert_eq!(app.signup("jos\u{e9}@example.com", "j").await.status, 200);
+    let again = app.signup("jose\u{301}@example.com", "j").await;
+    assert_eq!(again.status, 400, "{}", again.text);
+    assert_eq!(again.body["detail"], "Email already registered");
+    assert_eq!(app.login("JOSE\u{301}@example.com", PASSWORD).await.status, 200);
+    assert_eq!(app.user_count().await, 1);
+}
+
+#[tokio::test]
+async fn passwords_are_compared_in_nfkc_and_old_hashes_still_verify() {
+    use argon2::password_hash::PasswordHasher as _;
+    let app = TestApp::spawn().await;
+    // U+FB01 LATIN SMALL LIGATURE FI is "fi" in NFKC: one password, however typed.
+    let signed_up = signup_with_password(&app, "lig@example.com", "the \u{fb01}nal countdown begins").await;
+    assert_eq!(signed_up.status, 200, "{}", signed_up.text);
+    assert_eq!(
+        app.login("lig@example.com", "the final countdown begins").await.status,
+        200
+    );
+    assert_eq!(
+        app.login("lig@example.com", "the \u{fb01}nal countdown begins")
+            .await
+            .status,
+        200
+    );
+
+    // A hash made before passwords were normalised, from the password as typed.
+    let typed = "an old \u{fb01}ligree password";
+    let legacy = argon2::Argon2::default()
+        .hash_password(typed.as_bytes())
+        .unwrap()
+        .to_string();
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE email = 'lig@example.com'")
+        .bind(&legacy)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.login("lig@example.com", typed).await.status, 200, "still verifies");
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'lig@example.com'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_ne!(stored, legacy, "replaced by a hash of the normalised form");
+    assert_eq!(
+        app.login("lig@example.com", "an old filigree password").await.status,
+        200
+    );
+    assert_eq!(app.login("lig@example.com", typed).await.status, 200);
+}
+
+#[tokio::test]
+async fn usernames_refuse_invisible_characters_and_are_stored_composed() {
+    let app = TestApp::spawn().await;
+    // U+200B ZERO WIDTH SPACE, U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE,
+    // U+FEFF ZERO WIDTH NO-BREAK SPACE: category Cf.
+    for (i, sneaky) in ["ad\u{200b}min", "\u{202e}nimda", "a\u{2066}b", "x\u{feff}"]
+        .iter()
+        .enumerate()
+    {
+        let reply = app
+            .post_json(
+                "/auth/signup",
+                &json!({"email": format!("s{i}@example.com"), "password": PASSWORD, "username": sneaky}),
+            )
+            .await;
+        assert_422_about(&reply, "username", "invisible formatting characters");
+    }
+    assert_eq!(app.user_count().await, 0);
+    let reply = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": "nfc@example.com", "password": PASSWORD, "username": " Jose\u{301} "}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["username"], "Jos\u{e9}");
 }

@@ -1,9 +1,8 @@
 //! Sessions that survive a reload, logout that really logs out, account management,
 //! and roles — checked against the running application.
 
-use super::helpers::{PASSWORD, SECRET, TestApp, bearer, header, refresh_cookie, sid_of};
+use super::helpers::{PASSWORD, SECRET, TestApp, bearer, header, refresh_cookie, set_cookie, sid_of};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const NEW_PASSWORD: &str = "a completely different passphrase";
 
@@ -13,7 +12,9 @@ const NEW_PASSWORD: &str = "a completely different passphrase";
 async fn login_and_signup_set_a_protected_refresh_cookie_stored_only_as_a_hash() {
     let app = TestApp::spawn_with(&[("COOKIE_SECURE", "true")]).await;
     let signup = app.signup("cookie@example.com", "c").await;
-    assert!(refresh_cookie(&signup).is_some(), "signup logs in");
+    // Secure (the default): a `__Host-` cookie, which browsers accept only with `Path=/`
+    // and no `Domain`, so no sibling subdomain can plant one.
+    assert!(set_cookie(&signup, "__Host-refresh_token").is_some(), "signup logs in");
     let login = app.login("cookie@example.com", PASSWORD).await;
     assert_eq!(
         login.body.as_object().unwrap().len(),
@@ -21,18 +22,25 @@ async fn login_and_signup_set_a_protected_refresh_cookie_stored_only_as_a_hash()
         "login body keeps its contract: {}",
         login.text
     );
-    let set_cookie = header(&login, "set-cookie").unwrap();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/auth", "Secure", "Max-Age=1209600"] {
-        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    let sent = header(&login, "set-cookie").unwrap();
+    assert!(sent.starts_with("__Host-refresh_token="), "{sent}");
+    assert!(!sent.contains("Domain"), "{sent}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/;", "Secure", "Max-Age=1209600"] {
+        assert!(sent.contains(attribute), "{sent}");
     }
-    let token = refresh_cookie(&login).unwrap();
-    assert_eq!(token.len(), 64, "256 bits, hex");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM refresh_tokens")
+    let token = set_cookie(&login, "__Host-refresh_token").unwrap();
+    // `session id . generation . secret`: 128-bit id, 256-bit secret, in hex.
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    assert_eq!((parts[0].len(), parts[1], parts[2].len()), (32, "0", 64), "{token}");
+    // The secret is never stored: the row keeps a seed and the generation, from which
+    // only the server's key makes the secret.
+    let stored: Vec<(String, String)> = sqlx::query_as("SELECT id, refresh_seed FROM sessions")
         .fetch_all(&app.db)
         .await
         .unwrap();
-    assert!(!stored.contains(&token), "the plain token is never stored");
-    assert!(stored.contains(&hex::encode(Sha256::digest(token.as_bytes()))));
+    assert!(stored.iter().any(|(id, _)| id == parts[0]));
+    assert!(stored.iter().all(|(_, seed)| seed != parts[2] && !seed.is_empty()));
     let expires_in: i64 = sqlx::query_scalar("SELECT expires_at - created_at FROM sessions LIMIT 1")
         .fetch_one(&app.db)
         .await
@@ -54,6 +62,62 @@ async fn refresh_rotates_the_cookie_and_returns_a_working_access_token() {
     assert_eq!(app.me_status(access).await, 200);
     // The successor works in turn.
     assert_eq!(app.refresh(&second).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_session_takes_constant_space_however_often_it_refreshes() {
+    let app = TestApp::spawn().await;
+    app.signup("often@example.com", "o").await;
+    let (_, mut cookie) = app.session("often@example.com", PASSWORD).await;
+    let rows = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        n
+    };
+    let before = rows().await;
+    let mut third = String::new();
+    for n in 1..=200 {
+        let reply = app.refresh(&cookie).await;
+        assert_eq!(reply.status, 200, "refresh #{n}: {}", reply.text);
+        cookie = refresh_cookie(&reply).expect("a rotated cookie");
+        if n == 3 {
+            third = cookie.clone();
+        }
+    }
+    assert_eq!(rows().await, before, "refreshing adds no rows");
+    // The cookie of refresh #3, presented after #200: the session is revoked.
+    let replay = app.refresh(&third).await;
+    assert_eq!(replay.status, 401, "{}", replay.text);
+    assert_eq!(app.refresh(&cookie).await.status, 401, "the newest cookie died with it");
+}
+
+#[tokio::test]
+async fn refresh_is_throttled_per_session_and_per_client() {
+    let app = TestApp::spawn_with(&[("REFRESH_RATE_PER_SESSION_PER_MINUTE", "3")]).await;
+    app.signup("r@example.com", "r").await;
+    let (_, mut cookie) = app.session("r@example.com", PASSWORD).await;
+    for _ in 0..3 {
+        let reply = app.refresh(&cookie).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        cookie = refresh_cookie(&reply).unwrap();
+    }
+    let refused = app.refresh(&cookie).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(header(&refused, "retry-after").is_some_and(|s| s.parse::<u64>().is_ok()));
+    // Another session is not held back by this one's allowance.
+    let (_, other) = app.session("r@example.com", PASSWORD).await;
+    assert_eq!(app.refresh(&other).await.status, 200);
+
+    let app = TestApp::spawn_with(&[("REFRESH_RATE_PER_IP_PER_MINUTE", "2")]).await;
+    app.signup("n@example.com", "n").await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let (_, cookie) = app.session("n@example.com", PASSWORD).await;
+        statuses.push(app.refresh(&cookie).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
 }
 
 #[tokio::test]

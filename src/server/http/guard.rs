@@ -1,28 +1,30 @@
 //! `api_guard`: the request guard of `/auth/*` and `/admin/*`, which keeps them a JSON
 //! API whatever happens. It refuses cross-site state changes (403), bodies that are not
-//! JSON (415) and oversized bodies before reading them (413); turns any error response
+//! JSON (415), oversized bodies before reading them (413) and bodies that take too long
+//! to arrive (408); turns any error response
 //! that is not already JSON (an unknown path, a wrong method, a timeout, a framework
 //! failure) into `{"detail": ...}`; and marks every answer `Cache-Control: no-store`
 //! (it carries tokens or personal data; RFC 6749 §5.1).
 
 use crate::server::error::{AuthError, ErrorReply};
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use std::time::Duration;
 
 /// Bodies on `/auth/*` are a few hundred bytes; anything much bigger is refused before
 /// it is read into memory or reaches a password hash.
 pub const MAX_API_BODY_BYTES: usize = 16 * 1024;
 
-pub async fn api_guard(request: Request, next: Next) -> Response {
+pub async fn api_guard(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if !(path.starts_with("/auth/") || path.starts_with("/admin/")) {
         return next.run(request).await;
     }
-    let mut response = match admit(request).await {
+    let mut response = match admit(request, body_timeout).await {
         Ok(request) => as_json_error(next.run(request).await),
         Err(refusal) => refusal.into_response(),
     };
@@ -33,14 +35,17 @@ pub async fn api_guard(request: Request, next: Next) -> Response {
 }
 
 /// The request with its body read, or why it is refused before any handler runs.
-async fn admit(request: Request) -> Result<Request, AuthError> {
+async fn admit(request: Request, body_timeout: Duration) -> Result<Request, AuthError> {
     if is_cross_site_state_change(&request) {
         return Err(AuthError::CrossSiteRequest);
     }
     if sends_non_json_body(&request) {
         return Err(AuthError::NotJson);
     }
-    read_bounded_body(request).await
+    // A client that trickles its body holds a task: it gets `BODY_READ_TIMEOUT_MS`.
+    tokio::time::timeout(body_timeout, read_bounded_body(request))
+        .await
+        .unwrap_or(Err(AuthError::BodyTimeout))
 }
 
 fn is_safe_method(method: &Method) -> bool {

@@ -56,7 +56,10 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
-        .layer(middleware::from_fn(guard::api_guard))
+        .layer(middleware::from_fn_with_state(
+            config.connections.body_read_timeout,
+            guard::api_guard,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             config.serves_https(),

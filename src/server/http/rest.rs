@@ -45,7 +45,7 @@ async fn delete_me(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies);
+    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies, &state.cookies);
     let result = async {
         let DeleteAccount { password } = decode(body)?;
         let principal = authenticate(&state, &meta.bearer).await?;
@@ -67,7 +67,7 @@ async fn set_role(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies);
+    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies, &state.cookies);
     let result = async {
         let RoleChange { role } = decode(body)?;
         let id = id

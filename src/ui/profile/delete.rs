@@ -44,7 +44,7 @@ pub fn DeleteAccount() -> impl IntoView {
                     }
                 }
             >
-                <form on:submit=flow.on_submit(check) novalidate>
+                <form method="post" on:submit=flow.on_submit(check) novalidate>
                     <p>"This removes your account and logs you out everywhere. It cannot be undone."</p>
                     <TextField
                         label="Confirm with your password"

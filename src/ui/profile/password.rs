@@ -52,7 +52,7 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
         submit(ev);
     };
     view! {
-        <form class="section" on:submit=on_submit novalidate>
+        <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>"Change your password"</h2>
             <TextField
                 label="Current password"

@@ -25,7 +25,7 @@ pub fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl 
             .map_err(|e| e.message)
     });
     view! {
-        <form class="section" on:submit=on_submit novalidate>
+        <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>"Change your username"</h2>
             <TextField label="New username" id="new-username" autocomplete="nickname" value=username />
             <FormAlert message=flow.error />
