@@ -12,8 +12,9 @@ use crate::server::state::AppState;
 use crate::server::{account, admin};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, patch};
 use leptos::server_fn::Decodes;
@@ -39,13 +40,27 @@ fn decode<T: DeserializeOwned>(body: Bytes) -> Result<T, AuthError> {
     StrictJsonEncoding::decode(body).map_err(|e| AuthError::InvalidInput(e.to_string()))
 }
 
-async fn delete_me(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies, &state.cookies);
+/// The REST handlers' extraction step: the same `RequestMeta` the server functions'
+/// `Edge` reads.
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| AuthError::internal(anyhow::anyhow!("the peer address is missing")))?;
+        Ok(RequestMeta::from_parts(
+            peer.ip(),
+            &parts.headers,
+            &state.trusted_proxies,
+            &state.cookies,
+        ))
+    }
+}
+
+async fn delete_me(State(state): State<AppState>, meta: RequestMeta, body: Bytes) -> Response {
     let result = async {
         let DeleteAccount { password } = decode(body)?;
         let principal = authenticate(&state, &meta.bearer).await?;
@@ -60,14 +75,7 @@ async fn delete_me(
     }
 }
 
-async fn set_role(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let meta = RequestMeta::from_parts(peer.ip(), &headers, &state.trusted_proxies, &state.cookies);
+async fn set_role(State(state): State<AppState>, meta: RequestMeta, Path(id): Path<String>, body: Bytes) -> Response {
     let result = async {
         let RoleChange { role } = decode(body)?;
         let id = id
