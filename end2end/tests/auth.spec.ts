@@ -432,14 +432,23 @@ test.describe('before the app has loaded (JavaScript off)', () => {
     const seen: string[] = [];
     page.on('request', (r) => seen.push(r.url()));
     page.on('framenavigated', (frame) => seen.push(frame.url()));
+    // Pressing Enter submits the form the way the browser does without the app; wait for
+    // the navigation it starts to be answered before going on.
+    const submit = async () => {
+      const answered = page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame());
+      await page.getByLabel('Password', { exact: true }).press('Enter');
+      await answered;
+      await page.waitForLoadState();
+    };
     await page.goto('/login');
     await fillLogin(page, user.email, user.password);
-    await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.waitForLoadState();
+    await submit();
+    // The server sends the browser back to the form (303), never to an error page.
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Log in' })).toBeVisible();
     await page.goto('/signup');
     await fillSignup(page, user);
-    await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.waitForLoadState();
+    await submit();
     expect(seen.length).toBeGreaterThan(2);
     const secretInUrl = (url: string) =>
       [user.password, encodeURIComponent(user.password), user.password.replaceAll(' ', '+')].some((form) =>

@@ -96,20 +96,10 @@ pub async fn confirm_password(state: &AppState, principal: &Principal, password:
         .login_throttle
         .begin(&user.email, Source::Session(principal.session_id.clone()))
         .map_err(AuthError::TooManyRequests)?;
-    match verify_password(state, &password, Some(user.password_hash.clone())).await {
-        Ok(Matched::Normalised | Matched::AsTyped) => {
-            attempt.succeeded();
-            Ok(())
-        }
-        Ok(Matched::No) => {
-            attempt.failed();
-            Err(AuthError::WrongPassword)
-        }
-        Err(e) => {
-            attempt.not_judged();
-            Err(e)
-        }
-    }
+    let verified = verify_password(state, &password, Some(user.password_hash.clone())).await;
+    attempt
+        .settle(verified.map(|matched| (matched != Matched::No).then_some(())))?
+        .ok_or(AuthError::WrongPassword)
 }
 
 /// How a password matched a stored hash.
@@ -252,20 +242,9 @@ pub async fn login(
         .login_throttle
         .begin(&account, source)
         .map_err(AuthError::TooManyRequests)?;
-    let (user, matched) = match verify_credentials(state, &email, &password).await {
-        Ok(Some(found)) => {
-            attempt.succeeded();
-            found
-        }
-        Ok(None) => {
-            attempt.failed();
-            return Err(AuthError::InvalidCredentials);
-        }
-        Err(e) => {
-            attempt.not_judged();
-            return Err(e);
-        }
-    };
+    let (user, matched) = attempt
+        .settle(verify_credentials(state, &email, &password).await)?
+        .ok_or(AuthError::InvalidCredentials)?;
     let (user_id, stored_hash) = (user.id, user.password_hash);
     tracing::Span::current().record("user_id", user_id);
     let mut credential = stored_hash;

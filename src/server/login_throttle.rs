@@ -81,6 +81,17 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
+    /// Ends the attempt as the password check came out: `Some` (right password) gives the
+    /// slots back, `None` (wrong) keeps them, an error (not judged) does not count.
+    pub fn settle<T, E>(self, checked: Result<Option<T>, E>) -> Result<Option<T>, E> {
+        match &checked {
+            Ok(Some(_)) => self.succeeded(),
+            Ok(None) => self.failed(),
+            Err(_) => self.not_judged(),
+        }
+        checked
+    }
+
     /// A wrong password: the slots stay taken.
     pub fn failed(self) {}
 

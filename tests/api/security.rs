@@ -829,3 +829,38 @@ async fn usernames_refuse_invisible_characters_and_are_stored_composed() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.body["username"], "Jos\u{e9}");
 }
+
+/// A page's form posted before the app has loaded goes back to the page as a GET: the
+/// credentials stay out of every URL, and the browser shows the form again instead of an
+/// empty 405.
+#[tokio::test]
+async fn a_page_form_posted_without_the_app_goes_back_to_the_page() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for page in ["/login", "/signup", "/profile"] {
+        let reply = client
+            .post(app.url(page))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("email=a%40example.com&password={}", PASSWORD.replace(' ', "+")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 303, "{page}");
+        assert_eq!(reply.headers()["location"], page);
+    }
+    // The API is not affected: a form body there is still a 415.
+    assert_eq!(
+        app.send(
+            app.client
+                .post(app.url("/auth/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("email=a")
+        )
+        .await
+        .status,
+        415
+    );
+}

@@ -4,8 +4,10 @@
 //! - [`guard`]: what `/auth/*` and `/admin/*` accept and how their errors look.
 //! - [`security_headers`]: CSP with a per-response nonce, and the other protective headers.
 //! - [`rest`]: `DELETE /auth/me` and `PATCH /admin/users/{id}`.
+//! - [`no_script`]: a page's form posted before the app has loaded goes back to the page.
 
 mod guard;
+mod no_script;
 mod rest;
 mod security_headers;
 
@@ -60,6 +62,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
             config.connections.body_read_timeout,
             guard::api_guard,
         ))
+        .layer(middleware::from_fn(no_script::back_to_the_page))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             config.serves_https(),
