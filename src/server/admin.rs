@@ -72,14 +72,10 @@ pub async fn assign_role(state: &AppState, id: i64, role: Role) -> Result<Accoun
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Password;
-    use crate::server::auth::login;
-    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
+    use crate::server::test_support::{create_user, log_in, principal_of, test_state};
 
     async fn principal(state: &AppState, email: &str) -> Principal {
-        let issued = login(state, &meta(), email.into(), Password::new(PASSWORD))
-            .await
-            .unwrap();
+        let issued = log_in(state, email).await;
         principal_of(state, &issued).await
     }
 

@@ -321,7 +321,7 @@ pub async fn logout_all(state: &AppState, principal: &Principal) -> Result<Logge
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
+    use crate::server::test_support::{PASSWORD, create_user, log_in, meta, principal_of, test_state};
 
     /// A request carrying the refresh cookie of `issued`.
     fn refreshing<T>(issued: &SessionIssued<T>) -> RequestMeta {
@@ -361,9 +361,7 @@ mod tests {
     async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
         let t = test_state().await;
         create_user(&t.state, "rot@example.com", Role::User).await;
-        let first = login(&t.state, &meta(), "rot@example.com".into(), Password::new(PASSWORD))
-            .await
-            .unwrap();
+        let first = log_in(&t.state, "rot@example.com").await;
         let second = refresh(&t.state, &refreshing(&first)).await.unwrap();
         assert_ne!(first.refresh_token.0, second.refresh_token.0);
         let third = refresh(&t.state, &refreshing(&second)).await.unwrap();
@@ -388,9 +386,7 @@ mod tests {
     async fn a_session_takes_constant_space_and_any_earlier_token_is_reuse() {
         let t = test_state().await;
         create_user(&t.state, "many@example.com", Role::User).await;
-        let mut issued = login(&t.state, &meta(), "many@example.com".into(), Password::new(PASSWORD))
-            .await
-            .unwrap();
+        let mut issued = log_in(&t.state, "many@example.com").await;
         let mut third = None;
         for n in 1..=200 {
             issued = refresh(&t.state, &refreshing(&issued)).await.expect("refreshed");
@@ -480,12 +476,8 @@ mod tests {
     async fn logout_ends_only_this_session() {
         let t = test_state().await;
         create_user(&t.state, "out@example.com", Role::User).await;
-        let here = login(&t.state, &meta(), "out@example.com".into(), Password::new(PASSWORD))
-            .await
-            .unwrap();
-        let there = login(&t.state, &meta(), "out@example.com".into(), Password::new(PASSWORD))
-            .await
-            .unwrap();
+        let here = log_in(&t.state, "out@example.com").await;
+        let there = log_in(&t.state, "out@example.com").await;
         let principal = principal_of(&t.state, &here).await;
         assert_eq!(logout(&t.state, &principal).await.unwrap().sessions_revoked, 1);
         let here_token = Bearer::Token(here.body.access_token.clone());

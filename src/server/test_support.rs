@@ -1,6 +1,6 @@
 //! For the services' unit tests: a real `AppState` on a fresh SQLite file, no HTTP.
 
-use super::auth::{Principal, SessionIssued, authenticate, register};
+use super::auth::{Principal, SessionIssued, authenticate, login, register};
 use super::config::Config;
 use super::request_meta::{Bearer, RequestMeta};
 use super::state::AppState;
@@ -45,6 +45,13 @@ pub fn meta() -> RequestMeta {
 pub async fn create_user(state: &AppState, email: &str, role: Role) -> User {
     let account = NewAccount::parse(email, "someone", Password::new(PASSWORD)).expect("valid account");
     register(state, account, role).await.expect("registered").user
+}
+
+/// Logs in with the right password, as a fresh client would.
+pub async fn log_in(state: &AppState, email: &str) -> SessionIssued<TokenResponse> {
+    login(state, &meta(), email.to_owned(), Password::new(PASSWORD))
+        .await
+        .expect("logged in")
 }
 
 /// The principal behind an access token, as the edge would find it.
