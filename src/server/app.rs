@@ -5,6 +5,7 @@
 use super::config::{Config, ConnectionLimits};
 use super::http::build_router;
 use super::sessions::{SessionStore, now_secs};
+use super::shared_limiter::SharedBuckets;
 use super::state::AppState;
 use anyhow::Context;
 use axum::Router;
@@ -31,7 +32,7 @@ impl App {
     /// Prepares the data folder, opens and migrates the database, and builds the router.
     pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let state = AppState::new(config).await?;
-        tokio::spawn(purge_sessions(state.sessions.clone()));
+        tokio::spawn(purge(state.sessions.clone(), state.shared_buckets.clone()));
         Ok(Self {
             router: build_router(config, state, leptos_options),
             limits: config.connections.clone(),
@@ -105,13 +106,14 @@ impl App {
     }
 }
 
-/// How often dead sessions are deleted, and how long a revoked one is kept first.
+/// How often dead rows are deleted, and how long a revoked session is kept first.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const KEEP_REVOKED: Duration = Duration::from_secs(24 * 3600);
 
-/// Deletes expired and long-revoked sessions, now and then every hour, so the table
-/// holds only sessions that can still be used.
-async fn purge_sessions(sessions: SessionStore) {
+/// Deletes expired and long-revoked sessions, and drained throttle buckets (when they
+/// are in the database), now and then every hour, so the tables hold only rows that can
+/// still matter. With several instances each purges; the deletes are idempotent.
+async fn purge(sessions: SessionStore, buckets: Option<SharedBuckets>) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
@@ -119,6 +121,13 @@ async fn purge_sessions(sessions: SessionStore) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "deleted expired and revoked sessions"),
             Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
+        }
+        if let Some(buckets) = &buckets {
+            match buckets.purge().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "deleted drained throttle buckets"),
+                Err(e) => tracing::warn!(error = %e, "could not purge throttle buckets"),
+            }
         }
     }
 }

@@ -13,7 +13,6 @@ use super::state::AppState;
 use super::users::{CreateUserError, StoredUser};
 use crate::api::{LoggedOut, Password, Role, TokenResponse, User};
 use crate::validation::{Email, NewAccount, NewPassword, check_login_password};
-use std::time::Instant;
 
 /// The person behind a request: a valid access token whose session is still active and
 /// whose user still exists. The user row is read on every request, so a role change or
@@ -95,10 +94,12 @@ pub async fn confirm_password(state: &AppState, principal: &Principal, password:
     let attempt = state
         .login_throttle
         .begin(&user.email, Source::Session(principal.session_id.clone()))
+        .await?
         .map_err(AuthError::TooManyRequests)?;
     let verified = verify_password(state, &password, Some(user.password_hash.clone())).await;
     attempt
-        .settle(verified.map(|matched| (matched != Matched::No).then_some(())))?
+        .settle(verified.map(|matched| (matched != Matched::No).then_some(())))
+        .await?
         .ok_or(AuthError::WrongPassword)
 }
 
@@ -146,10 +147,11 @@ async fn verify_credentials(
 }
 
 /// Counts this request against its client's signup/login allowance.
-fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
+async fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
     state
         .auth_requests
-        .acquire(meta.network(), Instant::now())
+        .acquire(&meta.network())
+        .await?
         .map_err(AuthError::TooManyRequests)
 }
 
@@ -195,7 +197,7 @@ pub async fn signup(
     password: Password,
     username: String,
 ) -> Result<SessionIssued<User>, AuthError> {
-    throttle_client(state, meta)?;
+    throttle_client(state, meta).await?;
     let account = NewAccount::parse(&email, &username, password)?;
     let email = account.email().as_str().to_owned();
     let Registered { user, password_hash } = register(state, account, Role::User).await?;
@@ -223,7 +225,7 @@ pub async fn login(
     email: String,
     password: Password,
 ) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    throttle_client(state, meta)?;
+    throttle_client(state, meta).await?;
     let email = Email::parse(&email)?;
     check_login_password(password.expose())?;
     // Per-account throttle, applied to unknown emails too so that a 429 says nothing
@@ -241,9 +243,11 @@ pub async fn login(
     let attempt = state
         .login_throttle
         .begin(&account, source)
+        .await?
         .map_err(AuthError::TooManyRequests)?;
     let (user, matched) = attempt
-        .settle(verify_credentials(state, &email, &password).await)?
+        .settle(verify_credentials(state, &email, &password).await)
+        .await?
         .ok_or(AuthError::InvalidCredentials)?;
     let (user_id, stored_hash) = (user.id, user.password_hash);
     tracing::Span::current().record("user_id", user_id);
@@ -277,19 +281,20 @@ pub async fn login(
 /// per page load and every 25 minutes).
 #[tracing::instrument(name = "refresh", skip_all, fields(user_id))]
 pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let now = Instant::now();
     state
         .refreshes_per_network
-        .acquire(meta.network(), now)
+        .acquire(&meta.network())
+        .await?
         .map_err(AuthError::TooManyRequests)?;
     let presented = meta
         .refresh_token
         .as_deref()
         .ok_or(AuthError::InvalidToken("no refresh cookie"))?;
-    let session_id = presented.split('.').next().unwrap_or_default();
+    let session_id = presented.split('.').next().unwrap_or_default().to_owned();
     state
         .refreshes_per_session
-        .acquire(session_id.to_owned(), now)
+        .acquire(&session_id)
+        .await?
         .map_err(AuthError::TooManyRequests)?;
     match state.sessions.rotate(presented).await? {
         Ok(session) => {

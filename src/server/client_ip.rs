@@ -64,6 +64,12 @@ impl Network {
     }
 }
 
+impl super::throttle::BucketKey for Network {
+    fn bucket_key(&self) -> String {
+        self.0.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

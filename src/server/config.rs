@@ -6,6 +6,7 @@
 //! Parsing is pure: it touches no file. What starting up does to the disk (the data
 //! folder, a generated signing key) is `super::data_dir`.
 
+use super::database::{Backend, DatabaseSettings};
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretSlice};
 use std::net::IpAddr;
@@ -28,7 +29,7 @@ pub struct Config {
     /// `APP_ENV=production`: refuse weak or missing secrets, cookies and HSTS on.
     pub production: bool,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    pub database: DatabaseSettings,
     /// `None` only in development without `JWT_SECRET`: the key is then generated once
     /// and kept in the data folder (`super::data_dir::signing_key`).
     pub jwt_secret: Option<SecretSlice<u8>>,
@@ -123,6 +124,12 @@ impl Config {
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         let database_url =
             var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("authkit.db").display()));
+        let database = DatabaseSettings {
+            backend: Backend::of_url(&database_url)?,
+            url: database_url,
+            max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10)?)?.max(1),
+            acquire_timeout: Duration::from_millis(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3_000)?.max(1)),
+        };
 
         let jwt_secret = match var("JWT_SECRET") {
             Some(secret) => Some(parse_secret("JWT_SECRET", secret.into_bytes(), production)?),
@@ -181,7 +188,7 @@ impl Config {
         Ok(Self {
             production,
             data_dir,
-            database_url,
+            database,
             jwt_secret,
             jwt_previous_secret,
             limits,
@@ -235,6 +242,31 @@ mod tests {
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.insert("DATA_DIR".into(), dir.display().to_string());
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_database_is_chosen_by_its_url_and_an_unknown_scheme_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = config(&[], dir.path()).unwrap();
+        assert_eq!(default.database.backend, Backend::Sqlite);
+        assert!(default.database.url.ends_with("authkit.db"));
+        let pg = config(
+            &[
+                ("DATABASE_URL", "postgresql://authkit@db.internal/authkit"),
+                ("DATABASE_MAX_CONNECTIONS", "25"),
+                ("DATABASE_ACQUIRE_TIMEOUT_MS", "750"),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(pg.database.backend, Backend::Postgres);
+        assert_eq!(pg.database.max_connections, 25);
+        assert_eq!(pg.database.acquire_timeout, Duration::from_millis(750));
+        let error = config(&[("DATABASE_URL", "mysql://authkit@db/authkit")], dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("DATABASE_URL must start with"), "{error}");
     }
 
     #[test]

@@ -12,22 +12,19 @@ use std::path::Path;
 
 const SECRET_FILE: &str = "jwt_secret";
 
-/// Creates the data folder and returns the key that signs access tokens: `JWT_SECRET`,
-/// or the one kept in the data folder.
-pub fn prepare(config: &Config) -> anyhow::Result<SecretSlice<u8>> {
+/// Creates the data folder (mode 0700).
+pub fn prepare(config: &Config) -> anyhow::Result<()> {
     let dir = &config.data_dir;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .with_context(|| format!("creating data folder {}", dir.display()))?;
-    match &config.jwt_secret {
-        Some(secret) => Ok(secret.clone()),
-        None => load_or_create_secret(dir),
-    }
+        .with_context(|| format!("creating data folder {}", dir.display()))
 }
 
-fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
+/// The development signing key of a single instance (no `JWT_SECRET`): generated once
+/// into the data folder.
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<SecretSlice<u8>> {
     let path = data_dir.join(SECRET_FILE);
     match std::fs::read_to_string(&path) {
         Ok(hex_key) => {
@@ -97,13 +94,14 @@ mod tests {
     #[test]
     fn generated_secret_is_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let first = prepare(&development_config(dir.path())).unwrap();
+        prepare(&development_config(dir.path())).unwrap();
+        let first = load_or_create_secret(dir.path()).unwrap();
         let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let second = prepare(&development_config(dir.path())).unwrap();
+        let second = load_or_create_secret(dir.path()).unwrap();
         assert_eq!(first.expose_secret(), second.expose_secret());
         assert_eq!(first.expose_secret().len(), 32);
     }
@@ -113,7 +111,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         prepare(&development_config(&nested)).unwrap();
-        assert!(nested.join(SECRET_FILE).exists());
         let mode = std::fs::metadata(&nested).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
     }

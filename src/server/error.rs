@@ -55,6 +55,10 @@ pub enum AuthError {
     /// Password hashing is saturated; the client should retry shortly.
     #[error("The server is busy. Please try again in a moment.")]
     Overloaded,
+    /// The database cannot be reached right now (restarting, or no free connection
+    /// within `DATABASE_ACQUIRE_TIMEOUT_MS`); the client should retry shortly.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
     #[error("Request body too large")]
     BodyTooLarge,
     #[error("Content-Type must be application/json")]
@@ -92,7 +96,7 @@ impl AuthError {
             AuthError::UnknownUser => StatusCode::NOT_FOUND,
             AuthError::LastAdmin => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Overloaded | AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AuthError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AuthError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -115,6 +119,7 @@ impl AuthError {
         match self {
             AuthError::TooManyRequests(wait) => Some(retry_after_secs(wait).max(1)),
             AuthError::Overloaded => Some(1),
+            AuthError::Unavailable => Some(2),
             _ => None,
         }
     }
@@ -131,6 +136,10 @@ impl AuthError {
 
 impl From<sqlx::Error> for AuthError {
     fn from(error: sqlx::Error) -> Self {
+        if super::database::is_unavailable(&error) {
+            tracing::warn!(error = %error, "database unavailable");
+            return AuthError::Unavailable;
+        }
         AuthError::internal(error)
     }
 }

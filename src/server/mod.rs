@@ -1,14 +1,16 @@
 //! Everything that only exists on the server.
 //!
-//! - Startup: [`config`] (pure parsing), [`data_dir`] (its side effects), [`state`],
-//!   [`app`] (build and serve), [`telemetry`], [`memory`].
+//! - Startup: [`config`] (pure parsing), [`data_dir`] (its side effects), [`database`]
+//!   (SQLite or PostgreSQL: the backend split), [`state`], [`app`] (build and serve),
+//!   [`telemetry`], [`memory`].
 //! - The edge, where requests become service calls and results become responses:
 //!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
 //!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
 //! - The services, plain async functions over `&AppState` and explicit inputs:
 //!   [`auth`], [`account`], [`admin`] — also used by the [`cli`].
 //! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
-//!   [`limiter`].
+//!   the throttles ([`throttle`] over [`limiter`] in memory and [`shared_limiter`] in the
+//!   database), [`server_keys`].
 
 pub mod account;
 pub mod admin;
@@ -19,6 +21,7 @@ pub mod client_ip;
 pub mod config;
 pub mod cookies;
 pub mod data_dir;
+pub mod database;
 pub mod device;
 pub mod edge;
 pub mod error;
@@ -29,9 +32,12 @@ pub mod memory;
 pub mod password;
 pub mod password_policy;
 pub mod request_meta;
+pub mod server_keys;
 pub mod sessions;
+pub mod shared_limiter;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod token;
 pub mod users;
 

@@ -11,10 +11,11 @@
 //!
 //! The database alone (a stolen backup) gives no refresh token: the key is not in it.
 
+use super::database::{Backend, Database};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 
 /// Unix seconds now.
@@ -116,17 +117,24 @@ struct SessionRow {
 
 #[derive(Clone)]
 pub struct SessionStore {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     ttl: Duration,
     secrets: RefreshSecrets,
 }
 
 impl SessionStore {
     /// `key` makes refresh secrets; `previous_key` (during a rotation) still checks them.
-    pub fn new(pool: SqlitePool, ttl: Duration, key: &SecretSlice<u8>, previous_key: Option<&SecretSlice<u8>>) -> Self {
+    pub fn new(
+        database: &Database,
+        ttl: Duration,
+        key: &SecretSlice<u8>,
+        previous_key: Option<&SecretSlice<u8>>,
+    ) -> Self {
         let keys = std::iter::once(key).chain(previous_key).cloned().collect();
         Self {
-            pool,
+            pool: database.pool().clone(),
+            backend: database.backend(),
             ttl,
             secrets: RefreshSecrets { keys },
         }
@@ -140,15 +148,23 @@ impl SessionStore {
     /// user still exists with `password_hash` as its password (checked by the INSERT
     /// itself). A login whose password was changed or reset, or whose account was
     /// deleted, while the password was being verified starts nothing (`None`).
+    ///
+    /// On PostgreSQL the check also share-locks the user row: a password change in
+    /// progress makes the insert wait and then fail the check, and a change that comes
+    /// later waits for the insert, so its "revoke every session" sees the new session.
+    /// (SQLite runs one writer at a time.)
     pub async fn create(&self, user_id: i64, password_hash: &str) -> Result<Option<IssuedSession>, sqlx::Error> {
         let session_id = hex::encode(rand::random::<[u8; 16]>());
         let seed = hex::encode(rand::random::<[u8; 32]>());
         let now = now_secs();
         let expires_at = now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX));
-        let inserted = sqlx::query(
+        let inserted = sqlx::query(self.backend.pick(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, generation, refresh_seed) \
              SELECT $1, $2, $3, $4, 0, $6 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5)",
-        )
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, generation, refresh_seed) \
+             SELECT $1, $2, $3, $4, 0, $6 WHERE EXISTS \
+             (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5 FOR SHARE)",
+        ))
         .bind(&session_id)
         .bind(user_id)
         .bind(now)
@@ -243,7 +259,7 @@ impl SessionStore {
     /// Is this session of this user neither revoked nor expired?
     pub async fn is_active(&self, session_id: &str, user_id: i64) -> Result<bool, sqlx::Error> {
         let active: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+            "SELECT user_id FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
         )
         .bind(session_id)
         .bind(user_id)

@@ -5,22 +5,23 @@ use super::client_ip::Network;
 use super::config::Config;
 use super::cookies::CookiePolicy;
 use super::data_dir;
+use super::database::Database;
 use super::device::DeviceCookies;
-use super::limiter::RateLimiter;
 use super::login_throttle::LoginThrottle;
 use super::password::PasswordHasher;
+use super::server_keys;
 use super::sessions::SessionStore;
+use super::shared_limiter::SharedBuckets;
+use super::throttle::Throttle;
 use super::token::TokenIssuer;
 use super::users::UserStore;
-use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::net::IpAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct AppState {
+    pub database: Database,
     pub users: UserStore,
     pub sessions: SessionStore,
     pub cookies: CookiePolicy,
@@ -29,46 +30,37 @@ pub struct AppState {
     /// Wrong passwords per account and source (network, device, session).
     pub login_throttle: Arc<LoginThrottle>,
     /// Signup and login requests per client network.
-    pub auth_requests: Arc<RateLimiter<Network>>,
+    pub auth_requests: Arc<Throttle<Network>>,
     /// Refreshes per session (its id, as the cookie names it) and per client network.
-    pub refreshes_per_session: Arc<RateLimiter<String>>,
-    pub refreshes_per_network: Arc<RateLimiter<Network>>,
+    pub refreshes_per_session: Arc<Throttle<String>>,
+    pub refreshes_per_network: Arc<Throttle<Network>>,
+    /// The throttles' buckets in the database, when instances share it (PostgreSQL).
+    pub shared_buckets: Option<SharedBuckets>,
     pub devices: DeviceCookies,
     pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl AppState {
     /// Prepares the data folder, opens (creating if needed) and migrates the database,
-    /// and builds the services.
+    /// and builds the services. With a database that several instances share, the
+    /// throttles count in it, and a development signing key is kept in it.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
-        let signing_key = data_dir::prepare(config)?;
-        let options = SqliteConnectOptions::from_str(&config.database_url)
-            .with_context(|| "DATABASE_URL is not a valid SQLite URL")?
-            .create_if_missing(true)
-            // WAL: readers never block the writer. FULL: a signup answered 200 survives
-            // a crash or power cut. busy_timeout: concurrent writers wait their turn
-            // instead of failing with "database is locked".
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        if options.get_filename() != std::path::Path::new(":memory:") {
-            data_dir::private_database_file(options.get_filename())?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .context("opening the database")?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("applying database migrations")?;
+        data_dir::prepare(config)?;
+        let database = Database::open(&config.database).await?;
+        let shared = database.backend().is_shared();
+        let signing_key = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None if shared => server_keys::shared_signing_key(&database).await?,
+            None => data_dir::load_or_create_secret(&config.data_dir)?,
+        };
+        let shared_buckets = shared.then(|| SharedBuckets::new(database.pool().clone()));
         let limits = &config.limits;
+        let minute = Duration::from_secs(60);
+        let max_keys = limits.max_tracked_keys;
         Ok(Self {
-            users: UserStore::new(pool.clone()),
+            users: UserStore::new(&database),
             sessions: SessionStore::new(
-                pool,
+                &database,
                 config.session_ttl,
                 &signing_key,
                 config.jwt_previous_secret.as_ref(),
@@ -79,24 +71,32 @@ impl AppState {
             },
             hasher: PasswordHasher::new(&config.hashing).await?,
             tokens: TokenIssuer::new(&signing_key, config.jwt_previous_secret.as_ref()),
-            login_throttle: Arc::new(LoginThrottle::new(limits)),
+            login_throttle: Arc::new(LoginThrottle::new(limits, shared_buckets.clone())),
             devices: DeviceCookies::new(&signing_key),
-            auth_requests: Arc::new(RateLimiter::new(
+            auth_requests: Arc::new(Throttle::new(
+                "auth_requests",
                 limits.auth_requests_per_ip_per_minute,
-                Duration::from_secs(60),
-                limits.max_tracked_keys,
+                minute,
+                max_keys,
+                shared_buckets.clone(),
             )),
-            refreshes_per_session: Arc::new(RateLimiter::new(
+            refreshes_per_session: Arc::new(Throttle::new(
+                "refresh_session",
                 limits.refreshes_per_session_per_minute,
-                Duration::from_secs(60),
-                limits.max_tracked_keys,
+                minute,
+                max_keys,
+                shared_buckets.clone(),
             )),
-            refreshes_per_network: Arc::new(RateLimiter::new(
+            refreshes_per_network: Arc::new(Throttle::new(
+                "refresh_network",
                 limits.refreshes_per_ip_per_minute,
-                Duration::from_secs(60),
-                limits.max_tracked_keys,
+                minute,
+                max_keys,
+                shared_buckets.clone(),
             )),
+            shared_buckets,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            database,
         })
     }
 }

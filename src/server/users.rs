@@ -1,9 +1,11 @@
 //! `UserStore`: the `users` table. Plain SQL that SQLite and PostgreSQL both accept
-//! (`$n` placeholders, `RETURNING`).
+//! (`$n` placeholders, `RETURNING`), except the last-admin guard, whose locking differs
+//! (see [`UserStore::set_role`]).
 
+use super::database::{Backend, Database};
 use crate::api::{Account, Role, User};
 use crate::validation::{Email, Username};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The columns of an account as the API shows it (no password hash).
 macro_rules! account_columns {
@@ -20,10 +22,26 @@ macro_rules! user_columns {
 }
 
 /// SQL that is true when an admin other than the row being changed exists: the guard
-/// that keeps at least one admin.
+/// that keeps at least one admin. SQLite runs one writer at a time, so the check inside
+/// the statement cannot be raced.
 macro_rules! another_admin {
     () => {
         "EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'admin' AND other.id <> users.id)"
+    };
+}
+
+/// The same guard for PostgreSQL, where READ COMMITTED lets two statements each see the
+/// other admin still in place (two admins demoting each other at once would both win).
+/// The statement first locks every admin row, in id order (one order for everyone, so
+/// no deadlock); a concurrent guarded change waits, then sees the committed roles.
+macro_rules! locked_admins {
+    () => {
+        "WITH admins AS MATERIALIZED (SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE) "
+    };
+}
+macro_rules! another_locked_admin {
+    () => {
+        "EXISTS (SELECT 1 FROM admins WHERE admins.id <> users.id)"
     };
 }
 
@@ -107,16 +125,20 @@ pub enum CreateUserError {
 
 #[derive(Clone)]
 pub struct UserStore {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl UserStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(database: &Database) -> Self {
+        Self {
+            pool: database.pool().clone(),
+            backend: database.backend(),
+        }
     }
 
     #[cfg(test)]
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -201,11 +223,20 @@ impl UserStore {
     /// Gives the user `role`, unless that would leave no admin: the check is part of the
     /// one UPDATE, so two admins demoting each other at the same moment cannot both win.
     pub async fn set_role(&self, id: i64, role: Role) -> Result<Guarded<StoredUser>, sqlx::Error> {
-        let updated = sqlx::query_as(concat!(
-            "UPDATE users SET role = $1 WHERE id = $2 AND ($1 = 'admin' OR ",
-            another_admin!(),
-            ") RETURNING ",
-            user_columns!()
+        let updated = sqlx::query_as(self.backend.pick(
+            concat!(
+                "UPDATE users SET role = $1 WHERE id = $2 AND ($1 = 'admin' OR ",
+                another_admin!(),
+                ") RETURNING ",
+                user_columns!()
+            ),
+            concat!(
+                locked_admins!(),
+                "UPDATE users SET role = $1 WHERE id = $2 AND ($1 = 'admin' OR ",
+                another_locked_admin!(),
+                ") RETURNING ",
+                user_columns!()
+            ),
         ))
         .bind(role.as_str())
         .bind(id)
@@ -216,10 +247,18 @@ impl UserStore {
 
     /// Deletes the user; their sessions go with them (`ON DELETE CASCADE`).
     pub async fn delete(&self, id: i64) -> Result<Guarded<()>, sqlx::Error> {
-        let done = sqlx::query(concat!(
-            "DELETE FROM users WHERE id = $1 AND (role <> 'admin' OR ",
-            another_admin!(),
-            ")"
+        let done = sqlx::query(self.backend.pick(
+            concat!(
+                "DELETE FROM users WHERE id = $1 AND (role <> 'admin' OR ",
+                another_admin!(),
+                ")"
+            ),
+            concat!(
+                locked_admins!(),
+                "DELETE FROM users WHERE id = $1 AND (role <> 'admin' OR ",
+                another_locked_admin!(),
+                ")"
+            ),
         ))
         .bind(id)
         .execute(&self.pool)
@@ -232,7 +271,7 @@ impl UserStore {
         if let Some(done) = done {
             return Ok(Guarded::Done(done));
         }
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
