@@ -24,7 +24,7 @@ help:
 	@echo '  make test-tools   install Chromium from apt (for the browser tests)'
 	@echo '  make build        cargo leptos build --release'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
-	@echo '  make unit         Rust unit and API tests'
+	@echo '  make unit         Rust unit and API tests, the API tests on SQLite and on PostgreSQL'
 	@echo '  make e2e          debug build + all Playwright tests'
 	@echo '  make e2e-release  release build + the @hydration Playwright tests'
 	@echo '  make bench        release build, then 300 concurrent logins: peak RSS and latency (docs/BENCHMARKS.md)'
@@ -75,9 +75,13 @@ lint:
 
 # nextest runs every test in a process of its own: the logs test installs a global tracing
 # subscriber, and the timing and process tests must run alone (.config/nextest.toml).
+# The API suite runs twice: on SQLite, then on a throwaway PostgreSQL (scripts/with-postgres.sh),
+# where the cluster:: tests also run several server processes on one database.
 unit:
-	$(call step,Rust unit and API tests (cargo nextest run --features ssr))
-	cargo nextest run --no-default-features --features ssr
+	$(call step,Rust unit and API tests on SQLite (cargo nextest run --features ssr))
+	cargo nextest run --no-default-features --features ssr -E 'not test(/^cluster::/)'
+	$(call step,API tests on PostgreSQL and several instances on one database (scripts/with-postgres.sh))
+	bash scripts/with-postgres.sh cargo nextest run --no-default-features --features ssr --test api
 
 e2e: check-e2e-deps
 	$(call step,Building debug (cargo leptos build))

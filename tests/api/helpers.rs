@@ -5,7 +5,8 @@ use authkit::server::{App, Config};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use super::database::{database_url_for, postgres_server};
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use tempfile::TempDir;
 
@@ -27,7 +28,10 @@ const DEFAULTS: &[(&str, &str)] = &[
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub db: SqlitePool,
+    /// The app's database, for tests that look at or change what is stored.
+    pub db: AnyPool,
+    /// Whether it is PostgreSQL (`TEST_DATABASE_URL`) rather than SQLite.
+    pub postgres: bool,
     _dir: TempDir,
 }
 
@@ -48,7 +52,7 @@ impl TestApp {
     /// passes the client address on as production does).
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let database_url = database_url_for(dir.path()).await;
         let mut vars: HashMap<String, String> = DEFAULTS
             .iter()
             .chain(settings)
@@ -66,13 +70,33 @@ impl TestApp {
         tokio::spawn(async move {
             app.serve(listener, std::future::pending::<()>()).await.expect("serve");
         });
-        let db = SqlitePool::connect(&database_url).await.expect("test db connection");
+        sqlx::any::install_default_drivers();
+        let db = AnyPool::connect(&database_url).await.expect("test db connection");
         Self {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             db,
+            postgres: postgres_server().is_some(),
             _dir: dir,
         }
+    }
+
+    /// The SQL text for this test's engine, where a test's own SQL must differ.
+    pub fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        if self.postgres { postgres } else { sqlite }
+    }
+
+    /// The tables of the schema (without sqlx's bookkeeping).
+    pub async fn table_names(&self) -> Vec<String> {
+        sqlx::query_scalar(self.pick(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name <> '_sqlx_migrations' AND name NOT LIKE 'sqlite_%'",
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+        ))
+        .fetch_all(&self.db)
+        .await
+        .expect("table names")
     }
 
     pub fn url(&self, path: &str) -> String {

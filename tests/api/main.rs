@@ -1,6 +1,8 @@
 //! The API and process tests of authkit, compiled as one test binary (one link instead of
 //! seven, and one place for the shared harness).
 //!
+//! - `database`: SQLite by default; with `TEST_DATABASE_URL`, a fresh PostgreSQL database
+//!   per test, so the whole suite runs on both backends (`make unit` runs it twice).
 //! - `helpers`: the harness every module uses — `TestApp` starts the real
 //!   application in-process on `127.0.0.1:0` with a fresh temporary database, through the
 //!   same startup code as the server binary (`App::build` then `App::serve`); plus the
@@ -18,6 +20,7 @@
 //! runs the `timing` and `process` tests with nothing else alongside.
 #![cfg(feature = "ssr")]
 
+mod database;
 mod helpers;
 
 mod contract;

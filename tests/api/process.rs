@@ -1,6 +1,7 @@
 //! The real server binary as a separate process: graceful shutdown on SIGTERM, and no
 //! answered signup lost when the process is killed outright.
 
+use super::database::database_url_for;
 use super::helpers::PASSWORD;
 use serde_json::json;
 use std::path::Path;
@@ -13,7 +14,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(data_dir: &Path, extra: &[(&str, &str)]) -> Self {
+    /// Starts the binary on a free port with the test database of `data_dir` (SQLite in
+    /// it, or its PostgreSQL database under `TEST_DATABASE_URL`).
+    pub async fn start(data_dir: &Path, extra: &[(&str, &str)]) -> Self {
+        let database_url = database_url_for(data_dir).await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -24,6 +28,7 @@ impl Server {
             .env("LEPTOS_OUTPUT_NAME", "authkit")
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("DATA_DIR", data_dir)
+            .env("DATABASE_URL", database_url)
             .env("JWT_SECRET", "process-test-secret-process-test-secret!")
             .env("AUTH_RATE_PER_IP_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
@@ -94,7 +99,7 @@ async fn signup(client: &reqwest::Client, base: &str, email: &str) -> Option<u16
 async fn sigterm_finishes_requests_in_flight_then_exits() {
     let dir = tempfile::tempdir().unwrap();
     // One hash at a time, so twelve signups queue up and are still in flight.
-    let mut server = Server::start(dir.path(), &[("HASH_MAX_CONCURRENT", "1")]);
+    let mut server = Server::start(dir.path(), &[("HASH_MAX_CONCURRENT", "1")]).await;
     server.wait_ready().await;
     let client = reqwest::Client::new();
     let base = server.base.clone();
@@ -123,7 +128,7 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
 #[tokio::test]
 async fn every_answered_signup_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &[]);
+    let mut server = Server::start(dir.path(), &[]).await;
     server.wait_ready().await;
     let client = reqwest::Client::new();
     let base = server.base.clone();
@@ -155,7 +160,7 @@ async fn every_answered_signup_survives_sigkill() {
         "every signup finished before the kill; the test proves nothing"
     );
 
-    let server = Server::start(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
     server.wait_ready().await;
     for email in &answered {
         let reply = client
@@ -172,12 +177,14 @@ async fn every_answered_signup_survives_sigkill() {
     }
 }
 
-fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+async fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
+    let database_url = database_url_for(data_dir).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
         .args(args)
         .env("LEPTOS_OUTPUT_NAME", "authkit")
         .env("DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
         .env("JWT_SECRET", "process-test-secret-process-test-secret!")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
@@ -196,7 +203,7 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         dir.path(),
         &["create-admin", "--email", "Root@Example.com"],
         &format!("{PASSWORD}\n"),
-    );
+    ).await;
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert!(String::from_utf8_lossy(&created.stdout).contains("created admin root@example.com"));
     // The password policy applies to admins too, and an existing email is not overwritten.
@@ -204,18 +211,18 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         dir.path(),
         &["create-admin", "--email", "weak@example.com"],
         "password123\n",
-    );
+    ).await;
     assert!(!weak.status.success());
     let again = cli(
         dir.path(),
         &["create-admin", "--email", "root@example.com"],
         &format!("{PASSWORD}\n"),
-    );
+    ).await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("promote"));
-    assert_eq!(cli(dir.path(), &["frobnicate"], "").status.code(), Some(2));
+    assert_eq!(cli(dir.path(), &["frobnicate"], "").await.status.code(), Some(2));
 
-    let server = Server::start(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
     server.wait_ready().await;
     let client = reqwest::Client::new();
     let login = |email: &'static str| {
@@ -249,7 +256,7 @@ async fn create_admin_and_promote_subcommands_make_admins() {
     assert_eq!(signup(&client, &server.base, "later@example.com").await, Some(200));
     let later = login("later@example.com").await;
     assert_eq!(list_status(later.clone()).await, 403);
-    let promoted = cli(dir.path(), &["promote", "--email", "later@example.com"], "");
+    let promoted = cli(dir.path(), &["promote", "--email", "later@example.com"], "").await;
     assert!(
         promoted.status.success(),
         "{}",
@@ -261,7 +268,7 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         "the promotion applies to the next request"
     );
     assert!(
-        !cli(dir.path(), &["promote", "--email", "nobody@example.com"], "")
+        !cli(dir.path(), &["promote", "--email", "nobody@example.com"], "").await
             .status
             .success()
     );
@@ -284,7 +291,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bo
 async fn a_client_trickling_its_headers_is_disconnected() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[("HEADER_READ_TIMEOUT_MS", "1500")]);
+    let server = Server::start(dir.path(), &[("HEADER_READ_TIMEOUT_MS", "1500")]).await;
     server.wait_ready().await;
     let mut stream = tokio::net::TcpStream::connect(authority(&server)).await.unwrap();
     let started = Instant::now();
@@ -305,7 +312,7 @@ async fn a_client_trickling_its_headers_is_disconnected() {
 #[tokio::test]
 async fn idle_connections_do_not_keep_others_waiting() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
+    let server = Server::start(dir.path(), &[]).await;
     server.wait_ready().await;
     let mut idle = Vec::new();
     for _ in 0..500 {
@@ -327,7 +334,7 @@ async fn sigterm_exits_within_the_grace_period_whatever_clients_do() {
     let mut server = Server::start(
         dir.path(),
         &[("SHUTDOWN_GRACE_SECS", "2"), ("HEADER_READ_TIMEOUT_MS", "60000")],
-    );
+    ).await;
     server.wait_ready().await;
     let mut held = Vec::new();
     for i in 0..50 {
