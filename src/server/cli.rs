@@ -4,6 +4,8 @@
 //! - `authkit create-admin --email E [--username U]`: create an admin account; the
 //!   password is prompted for (without echo) or read as one line from standard input.
 //! - `authkit promote --email E`: make an existing user an admin.
+//! - `authkit copy-data --from sqlite://… --to postgres://…`: move to PostgreSQL
+//!   (`super::copy_data`).
 //!
 //! They use the same configuration (`DATABASE_URL`, ...) and the same services (and so
 //! the same rules) as the server.
@@ -11,6 +13,7 @@
 use super::admin::assign_role;
 use super::auth::register;
 use super::config::Config;
+use super::copy_data::copy_data;
 use super::error::AuthError;
 use super::state::AppState;
 use crate::api::{Password, Role};
@@ -23,9 +26,10 @@ pub enum Command {
     Serve,
     CreateAdmin { email: String, username: Option<String> },
     Promote { email: String },
+    CopyData { from: String, to: String },
 }
 
-pub const USAGE: &str = "usage: authkit [serve]\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL";
+pub const USAGE: &str = "usage: authkit [serve]\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)";
 
 impl Command {
     /// Parses the arguments after the program name.
@@ -36,7 +40,7 @@ impl Command {
                 .and_then(|i| args.get(i + 1))
                 .cloned()
         };
-        let known = ["--email", "--username"];
+        let known = ["--email", "--username", "--from", "--to"];
         let mut rest = args.iter().skip(1);
         while let Some(arg) = rest.next() {
             if !known.contains(&arg.as_str()) {
@@ -52,6 +56,10 @@ impl Command {
             }),
             Some("promote") => Ok(Command::Promote {
                 email: flag("--email").ok_or("promote needs --email")?,
+            }),
+            Some("copy-data") => Ok(Command::CopyData {
+                from: flag("--from").ok_or("copy-data needs --from sqlite://…")?,
+                to: flag("--to").ok_or("copy-data needs --to postgres://…")?,
             }),
             Some(other) => Err(format!("unknown command {other:?}")),
         }
@@ -75,12 +83,17 @@ fn read_password(email: &str) -> anyhow::Result<Password> {
     Ok(Password::new(password))
 }
 
+async fn configured_state() -> anyhow::Result<AppState> {
+    AppState::new(&Config::from_env()?).await
+}
+
 pub async fn run(command: Command) -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    let state = AppState::new(&config).await?;
     match command {
         Command::Serve => bail!("serve is handled by the server"),
+        // Names its own databases: DATABASE_URL and the rest of the configuration do not apply.
+        Command::CopyData { from, to } => println!("{}", copy_data(&from, &to).await?),
         Command::CreateAdmin { email, username } => {
+            let state = configured_state().await?;
             let normalised = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let default_name = normalised.as_str().split('@').next().unwrap_or("admin").to_owned();
             let username = username.unwrap_or(default_name);
@@ -100,6 +113,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Promote { email } => {
+            let state = configured_state().await?;
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = state
                 .users
@@ -142,6 +156,20 @@ mod tests {
                 email: "a@example.com".into()
             })
         );
+        assert_eq!(
+            parse(&[
+                "copy-data",
+                "--from",
+                "sqlite://data/authkit.db",
+                "--to",
+                "postgres://h/db"
+            ]),
+            Ok(Command::CopyData {
+                from: "sqlite://data/authkit.db".into(),
+                to: "postgres://h/db".into()
+            })
+        );
+        assert!(parse(&["copy-data", "--from", "sqlite://a.db"]).is_err());
         assert!(parse(&["promote"]).is_err());
         assert!(parse(&["drop-tables"]).is_err());
         assert!(parse(&["promote", "--email", "a@example.com", "--force"]).is_err());

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod copy_data;
 pub mod data_dir;
 pub mod database;
 pub mod device;

@@ -9,7 +9,9 @@ use std::path::Path;
 
 /// The PostgreSQL server the suite runs on, if any.
 pub fn postgres_server() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 /// The test's database for the data folder `dir`. The same folder always names the same
@@ -61,7 +63,9 @@ async fn create_database(server: &str, name: &str) {
 pub fn with_database(server: &str, name: &str) -> String {
     let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_end..].find('/').map_or(base.len(), |i| authority_end + i);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
     let mut url = format!("{}/{name}", &base[..path_start]);
     if let Some(query) = query {
         url.push('?');

@@ -1,11 +1,11 @@
 //! Test harness: the real application, started in-process on 127.0.0.1:0 with a fresh
 //! temporary database, driven over HTTP; plus the helpers more than one test module uses.
 
+use super::database::{database_url_for, postgres_server};
 use authkit::server::{App, Config};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
-use super::database::{database_url_for, postgres_server};
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use tempfile::TempDir;

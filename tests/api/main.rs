@@ -13,6 +13,8 @@
 //! - `fuzz`: a property test that random requests never cause a 5xx.
 //! - `timing`: login failure timing does not reveal whether an account exists.
 //! - `logs`: logs never contain a password, a hash or a token.
+//! - `cluster`: several server processes on one PostgreSQL database, PostgreSQL restarts,
+//!   and `copy-data` (PostgreSQL only: `make unit` runs them in its PostgreSQL pass).
 //! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
 //!
 //! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
@@ -23,6 +25,7 @@
 mod database;
 mod helpers;
 
+mod cluster;
 mod contract;
 mod fuzz;
 mod logs;

@@ -8,9 +8,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Server {
@@ -44,7 +44,7 @@ impl Server {
         }
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let reply = reqwest::get(format!("{}/auth/me", self.base)).await;
@@ -56,7 +56,7 @@ impl Server {
         panic!("server did not come up");
     }
 
-    fn signal(&self, name: &str) {
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
@@ -84,7 +84,7 @@ impl Drop for Server {
     }
 }
 
-async fn signup(client: &reqwest::Client, base: &str, email: &str) -> Option<u16> {
+pub async fn signup(client: &reqwest::Client, base: &str, email: &str) -> Option<u16> {
     let body = json!({"email": email, "password": PASSWORD, "username": "p"});
     client
         .post(format!("{base}/auth/signup"))
@@ -177,7 +177,7 @@ async fn every_answered_signup_survives_sigkill() {
     }
 }
 
-async fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+pub async fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let database_url = database_url_for(data_dir).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
@@ -203,7 +203,8 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         dir.path(),
         &["create-admin", "--email", "Root@Example.com"],
         &format!("{PASSWORD}\n"),
-    ).await;
+    )
+    .await;
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert!(String::from_utf8_lossy(&created.stdout).contains("created admin root@example.com"));
     // The password policy applies to admins too, and an existing email is not overwritten.
@@ -211,13 +212,15 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         dir.path(),
         &["create-admin", "--email", "weak@example.com"],
         "password123\n",
-    ).await;
+    )
+    .await;
     assert!(!weak.status.success());
     let again = cli(
         dir.path(),
         &["create-admin", "--email", "root@example.com"],
         &format!("{PASSWORD}\n"),
-    ).await;
+    )
+    .await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("promote"));
     assert_eq!(cli(dir.path(), &["frobnicate"], "").await.status.code(), Some(2));
@@ -268,7 +271,8 @@ async fn create_admin_and_promote_subcommands_make_admins() {
         "the promotion applies to the next request"
     );
     assert!(
-        !cli(dir.path(), &["promote", "--email", "nobody@example.com"], "").await
+        !cli(dir.path(), &["promote", "--email", "nobody@example.com"], "")
+            .await
             .status
             .success()
     );
@@ -334,7 +338,8 @@ async fn sigterm_exits_within_the_grace_period_whatever_clients_do() {
     let mut server = Server::start(
         dir.path(),
         &[("SHUTDOWN_GRACE_SECS", "2"), ("HEADER_READ_TIMEOUT_MS", "60000")],
-    ).await;
+    )
+    .await;
     server.wait_ready().await;
     let mut held = Vec::new();
     for i in 0..50 {

@@ -1,0 +1,477 @@
+//! Several real server processes on one PostgreSQL database behave as one server: what
+//! one instance decides (sessions, logouts, throttles, roles, the development signing key)
+//! holds on the others at once. Plus PostgreSQL restarting under a running instance, and
+//! moving an SQLite deployment over with `copy-data`.
+//!
+//! These need PostgreSQL: `make unit` runs them with `TEST_DATABASE_URL` set by
+//! `scripts/with-postgres.sh` (and leaves them out of the SQLite pass).
+
+use super::database::{fresh_postgres_database, postgres_server};
+use super::helpers::{PASSWORD, bearer};
+use super::process::{Server, signup};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+fn server_url() -> String {
+    postgres_server().expect("the cluster tests need PostgreSQL: run them through `make unit` or set TEST_DATABASE_URL")
+}
+
+/// Two instances, each with its own data folder, on one fresh PostgreSQL database.
+struct Pair {
+    url: String,
+    a: Server,
+    b: Server,
+    client: reqwest::Client,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Pair {
+    async fn start(extra: &[(&str, &str)]) -> Self {
+        let url = fresh_postgres_database(&server_url(), "pair").await;
+        // Plain http here: the refresh cookie is `refresh_token`, not `__Host-…`.
+        let mut settings = vec![("DATABASE_URL", url.as_str()), ("COOKIE_SECURE", "false")];
+        settings.extend_from_slice(extra);
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        // Started at the same moment: both run the migrations at start.
+        let (a, b) = tokio::join!(
+            Server::start(dir_a.path(), &settings),
+            Server::start(dir_b.path(), &settings)
+        );
+        tokio::join!(a.wait_ready(), b.wait_ready());
+        Self {
+            url,
+            a,
+            b,
+            client: reqwest::Client::new(),
+            _dirs: (dir_a, dir_b),
+        }
+    }
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    cookie: Option<String>,
+}
+
+async fn call(
+    client: &reqwest::Client,
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    cookie: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = client
+        .request(method, format!("{}{path}", server.base))
+        .header("Accept", "application/json");
+    if let Some(token) = token {
+        request = request.header("Authorization", bearer(token));
+    }
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", format!("refresh_token={cookie}"));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("refresh_token="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .filter(|v| !v.is_empty());
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    Answer { status, body, cookie }
+}
+
+async fn log_in(client: &reqwest::Client, server: &Server, email: &str, password: &str) -> Answer {
+    let body = json!({"email": email, "password": password});
+    call(client, server, "POST", "/auth/login", None, None, Some(body)).await
+}
+
+fn token(answer: &Answer) -> String {
+    answer.body["access_token"].as_str().expect("access token").to_owned()
+}
+
+/// Also without `JWT_SECRET`: the instances share the key the first one stored.
+#[tokio::test]
+async fn a_login_on_one_instance_holds_on_the_other_and_a_logout_ends_it_everywhere() {
+    let pair = Pair::start(&[("JWT_SECRET", "")]).await;
+    let c = &pair.client;
+    assert_eq!(signup(c, &pair.a.base, "ann@example.com").await, Some(200));
+    let login = log_in(c, &pair.a, "ann@example.com", PASSWORD).await;
+    assert_eq!(login.status, 200);
+    let on_a = token(&login);
+    let me = call(c, &pair.b, "GET", "/auth/me", Some(&on_a), None, None).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["email"], "ann@example.com");
+
+    let refreshed = call(c, &pair.b, "POST", "/auth/refresh", None, login.cookie.as_deref(), None).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let changed = call(
+        c,
+        &pair.b,
+        "POST",
+        "/auth/password",
+        Some(&token(&refreshed)),
+        None,
+        Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        log_in(c, &pair.a, "ann@example.com", PASSWORD).await.status,
+        401,
+        "A knows the new password"
+    );
+    let session = token(&changed);
+    assert_eq!(
+        call(c, &pair.a, "GET", "/auth/me", Some(&session), None, None)
+            .await
+            .status,
+        200
+    );
+
+    let logout = call(c, &pair.a, "POST", "/auth/logout", Some(&session), None, None).await;
+    assert_eq!(logout.status, 200, "{}", logout.body);
+    let after = call(c, &pair.b, "GET", "/auth/me", Some(&session), None, None).await;
+    assert_eq!(after.status, 401, "logged out on A, refused on B at once");
+}
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_instances_count_against_one_limit() {
+    let pair = Pair::start(&[("LOGIN_MAX_FAILURES", "4")]).await;
+    let c = &pair.client;
+    assert_eq!(signup(c, &pair.a.base, "bob@example.com").await, Some(200));
+    for server in [&pair.a, &pair.b, &pair.a, &pair.b] {
+        assert_eq!(log_in(c, server, "bob@example.com", "wrong guess").await.status, 401);
+    }
+    // A fifth guess on either instance is refused before the password is even checked.
+    assert_eq!(log_in(c, &pair.a, "bob@example.com", "wrong guess").await.status, 429);
+    assert_eq!(log_in(c, &pair.b, "bob@example.com", PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn one_refresh_cookie_at_two_instances_at_once_gives_one_success_and_ends_the_session() {
+    let pair = Pair::start(&[]).await;
+    let c = &pair.client;
+    assert_eq!(signup(c, &pair.a.base, "cat@example.com").await, Some(200));
+    for round in 0..5 {
+        let login = log_in(c, &pair.a, "cat@example.com", PASSWORD).await;
+        let cookie = login.cookie.clone().expect("refresh cookie");
+        let (on_a, on_b) = tokio::join!(
+            call(c, &pair.a, "POST", "/auth/refresh", None, Some(&cookie), None),
+            call(c, &pair.b, "POST", "/auth/refresh", None, Some(&cookie), None),
+        );
+        let statuses = [on_a.status, on_b.status];
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        // The loser presented a token that had just been used: reuse, so the session is
+        // revoked and the winner's new cookie and token die with it.
+        let winner = if on_a.status == 200 { on_a } else { on_b };
+        let again = call(
+            c,
+            &pair.b,
+            "POST",
+            "/auth/refresh",
+            None,
+            winner.cookie.as_deref(),
+            None,
+        )
+        .await;
+        assert_eq!(again.status, 401, "round {round}");
+        let me = call(c, &pair.a, "GET", "/auth/me", Some(&token(&winner)), None, None).await;
+        assert_eq!(me.status, 401, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_change_through_one_instance_applies_to_the_others_next_request() {
+    let pair = Pair::start(&[]).await;
+    let c = &pair.client;
+    assert_eq!(signup(c, &pair.a.base, "root@example.com").await, Some(200));
+    assert_eq!(signup(c, &pair.a.base, "dan@example.com").await, Some(200));
+    let db = sqlx::PgPool::connect(&pair.url).await.unwrap();
+    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let root = token(&log_in(c, &pair.a, "root@example.com", PASSWORD).await);
+    let dan_login = log_in(c, &pair.b, "dan@example.com", PASSWORD).await;
+    let dan = token(&dan_login);
+    let list = |server| call(c, server, "GET", "/admin/users", Some(&dan), None, None);
+    assert_eq!(list(&pair.b).await.status, 403);
+    let dan_id = dan_login_id(c, &pair.b, &dan).await;
+    let promoted = call(
+        c,
+        &pair.a,
+        "PATCH",
+        &format!("/admin/users/{dan_id}"),
+        Some(&root),
+        None,
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+    assert_eq!(promoted.status, 200, "{}", promoted.body);
+    assert_eq!(
+        list(&pair.b).await.status,
+        200,
+        "B applies A's change on the next request"
+    );
+}
+
+async fn dan_login_id(c: &reqwest::Client, server: &Server, token: &str) -> i64 {
+    call(c, server, "GET", "/auth/me", Some(token), None, None).await.body["id"]
+        .as_i64()
+        .expect("id")
+}
+
+#[tokio::test]
+async fn killing_one_instance_during_signups_loses_no_answered_signup_and_the_other_serves_on() {
+    let mut pair = Pair::start(&[]).await;
+    let c = pair.client.clone();
+    let answered_on_a = Arc::new(AtomicUsize::new(0));
+    let load: Vec<_> = (0..60)
+        .map(|i| {
+            let (c, base) = (
+                c.clone(),
+                if i % 2 == 0 {
+                    pair.a.base.clone()
+                } else {
+                    pair.b.base.clone()
+                },
+            );
+            let answered_on_a = answered_on_a.clone();
+            tokio::spawn(async move {
+                let email = format!("load{i}@example.com");
+                let status = signup(&c, &base, &email).await;
+                if status == Some(200) && i % 2 == 0 {
+                    answered_on_a.fetch_add(1, Ordering::SeqCst);
+                }
+                (status, email)
+            })
+        })
+        .collect();
+    // Kill A mid-load: as soon as it has answered a few signups, while others still run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while answered_on_a.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    pair.a.child.kill().unwrap();
+    pair.a.child.wait().unwrap();
+    let (mut answered, mut on_a, mut lost_on_a) = (Vec::new(), 0, 0);
+    for (i, request) in load.into_iter().enumerate() {
+        let (status, email) = request.await.unwrap();
+        if status == Some(200) {
+            answered.push(email);
+            on_a += usize::from(i % 2 == 0);
+        } else {
+            lost_on_a += usize::from(i % 2 == 0);
+        }
+    }
+    assert!(
+        on_a > 0,
+        "no signup on A was answered before the kill; the test proves nothing"
+    );
+    assert!(
+        lost_on_a > 0,
+        "every signup on A finished before the kill; the test proves nothing"
+    );
+    for email in &answered {
+        assert_eq!(log_in(&c, &pair.b, email, PASSWORD).await.status, 200, "{email}");
+    }
+    assert_eq!(
+        signup(&c, &pair.b.base, "after@example.com").await,
+        Some(200),
+        "B serves on"
+    );
+}
+
+// ------------------------------------------------------------------ PostgreSQL restarts
+
+/// A PostgreSQL server of this test's own (the suite's shared one must stay up), which the
+/// test can stop and start again.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn scripts() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = Command::new("bash")
+            .arg(scripts().join("pg.sh"))
+            .args(["start", &self_dir(dir.path()), &port.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        Self { dir, url }
+    }
+
+    /// `pause` (stop, keeping the data) or `resume` (start again on the same port).
+    fn pg_sh(&self, action: &str) {
+        let status = Command::new("bash")
+            .arg(scripts().join("pg.sh"))
+            .args([action, &self_dir(self.dir.path())])
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg.sh {action}");
+    }
+}
+
+fn self_dir(dir: &Path) -> String {
+    format!("{}/pg", dir.display())
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(scripts().join("pg.sh"))
+            .args(["stop", &self_dir(self.dir.path())])
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by_itself() {
+    let postgres = OwnPostgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[("DATABASE_URL", &postgres.url), ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000")],
+    )
+    .await;
+    server.wait_ready().await;
+    let c = reqwest::Client::new();
+    assert_eq!(signup(&c, &server.base, "eve@example.com").await, Some(200));
+    let session = token(&log_in(&c, &server, "eve@example.com", PASSWORD).await);
+
+    postgres.pg_sh("pause");
+    for attempt in 0..3 {
+        let started = std::time::Instant::now();
+        let response = c
+            .get(format!("{}/auth/me", server.base))
+            .header("Authorization", bearer(&session))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 503, "attempt {attempt}");
+        assert!(response.headers().get("retry-after").is_some());
+        let body: Value = response.json().await.unwrap();
+        assert!(body["detail"].is_string(), "{body}");
+        // The pool gives up after DATABASE_ACQUIRE_TIMEOUT_MS instead of hanging (a wide
+        // bound: this is about not hanging, not about speed).
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let login = log_in(&c, &server, "eve@example.com", PASSWORD).await;
+        assert_eq!(login.status, 503, "attempt {attempt}: {}", login.body);
+    }
+
+    postgres.pg_sh("resume");
+    let mut recovered = false;
+    for _ in 0..50 {
+        let me = call(&c, &server, "GET", "/auth/me", Some(&session), None, None).await;
+        if me.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "the instance did not recover after PostgreSQL came back");
+    assert_eq!(log_in(&c, &server, "eve@example.com", PASSWORD).await.status, 200);
+}
+
+// ------------------------------------------------------------------ copy-data
+
+fn authkit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_authkit"))
+        .args(args)
+        .env("LEPTOS_OUTPUT_NAME", "authkit")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("authkit runs")
+}
+
+#[tokio::test]
+async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("old.db").display());
+    let c = reqwest::Client::new();
+    let old = Server::start(dir.path(), &[("DATABASE_URL", &sqlite), ("COOKIE_SECURE", "false")]).await;
+    old.wait_ready().await;
+    for email in ["fay@example.com", "gus@example.com", "gone@example.com"] {
+        assert_eq!(signup(&c, &old.base, email).await, Some(200));
+    }
+    let login = log_in(&c, &old, "fay@example.com", PASSWORD).await;
+    let cookie = login.cookie.expect("refresh cookie");
+    // A deleted user's id is never handed out again, on PostgreSQL either.
+    let gone = token(&log_in(&c, &old, "gone@example.com", PASSWORD).await);
+    let deleted = call(
+        &c,
+        &old,
+        "DELETE",
+        "/auth/me",
+        Some(&gone),
+        None,
+        Some(json!({"password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    drop(old);
+
+    let target = fresh_postgres_database(&server_url(), "copy").await;
+    let copied = authkit(&["copy-data", "--from", &sqlite, "--to", &target]);
+    assert!(copied.status.success(), "{}", String::from_utf8_lossy(&copied.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&copied.stdout).trim(),
+        // Signup starts a session too: fay's signup and login, gus's signup.
+        "copied 2 users (0 admins) and 3 live sessions"
+    );
+    let again = authkit(&["copy-data", "--from", &sqlite, "--to", &target]);
+    assert!(!again.status.success(), "a non-empty target is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    let new_dir = tempfile::tempdir().unwrap();
+    let new = Server::start(new_dir.path(), &[("DATABASE_URL", &target), ("COOKIE_SECURE", "false")]).await;
+    new.wait_ready().await;
+    let refreshed = call(&c, &new, "POST", "/auth/refresh", None, Some(&cookie), None).await;
+    assert_eq!(
+        refreshed.status, 200,
+        "the old refresh cookie works: {}",
+        refreshed.body
+    );
+    let me = call(&c, &new, "GET", "/auth/me", Some(&token(&refreshed)), None, None).await;
+    assert_eq!(me.body["email"], "fay@example.com");
+    assert_eq!(log_in(&c, &new, "gus@example.com", PASSWORD).await.status, 200);
+    assert_eq!(signup(&c, &new.base, "new@example.com").await, Some(200));
+    let ids = log_in(&c, &new, "new@example.com", PASSWORD).await;
+    let new_id = call(&c, &new, "GET", "/auth/me", Some(&token(&ids)), None, None)
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(new_id, 4, "ids continue after the highest ever used (3, deleted)");
+}
