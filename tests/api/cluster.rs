@@ -475,3 +475,86 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
         .unwrap();
     assert_eq!(new_id, 4, "ids continue after the highest ever used (3, deleted)");
 }
+
+// ------------------------------------------------------------------ concurrency in the stores
+
+/// Two admins demoting each other at the same instant, straight at the store (no HTTP in
+/// between, so the statements really overlap), many times: PostgreSQL's READ COMMITTED
+/// would let both see the other still an admin unless the guard locks the admin rows.
+#[tokio::test]
+async fn the_last_admin_guard_holds_when_demotions_race_on_postgres() {
+    use authkit::api::Role;
+    use authkit::server::database::{Backend, Database, DatabaseSettings};
+    use authkit::server::users::{Guarded, UserStore};
+    use authkit::validation::{Email, Username};
+    let url = fresh_postgres_database(&server_url(), "guard").await;
+    let database = Database::open(&DatabaseSettings {
+        url,
+        backend: Backend::Postgres,
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .await
+    .unwrap();
+    let users = UserStore::new(&database);
+    let mut ids = Vec::new();
+    for name in ["a", "b"] {
+        let email = Email::parse(&format!("{name}@example.com")).unwrap();
+        let username = Username::parse(name).unwrap();
+        ids.push(users.create(&email, &username, "hash", Role::Admin).await.unwrap().id);
+    }
+    for round in 0..200 {
+        for id in &ids {
+            users.set_role(*id, Role::Admin).await.unwrap();
+        }
+        let (first, second) = tokio::join!(users.set_role(ids[0], Role::User), users.set_role(ids[1], Role::User));
+        let won = [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|outcome| matches!(outcome, Guarded::Done(_)))
+            .count();
+        assert_eq!(won, 1, "round {round}: both or neither demotion went through");
+    }
+}
+
+/// A login that verified the old password races a password change ("revoke every
+/// session"): whichever comes first, no session started from the old password survives.
+#[tokio::test]
+async fn no_session_from_an_old_password_survives_a_racing_password_change_on_postgres() {
+    use authkit::api::Role;
+    use authkit::server::database::{Backend, Database, DatabaseSettings};
+    use authkit::server::sessions::SessionStore;
+    use authkit::server::users::UserStore;
+    use authkit::validation::{Email, Username};
+    let url = fresh_postgres_database(&server_url(), "race").await;
+    let database = Database::open(&DatabaseSettings {
+        url,
+        backend: Backend::Postgres,
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .await
+    .unwrap();
+    let users = UserStore::new(&database);
+    let key = secrecy::SecretSlice::from(vec![7u8; 32]);
+    let sessions = SessionStore::new(&database, Duration::from_secs(3600), &key, None);
+    let email = Email::parse("race@example.com").unwrap();
+    let username = Username::parse("race").unwrap();
+    let id = users.create(&email, &username, "hash-0", Role::User).await.unwrap().id;
+    let mut survived = 0;
+    for round in 1..=200 {
+        let old = format!("hash-{}", round - 1);
+        let new = format!("hash-{round}");
+        let change = async {
+            users.update_password_hash(id, &new).await.unwrap();
+            sessions.revoke_all(id).await.unwrap();
+        };
+        let (created, ()) = tokio::join!(sessions.create(id, &old), change);
+        if let Some(issued) = created.unwrap() {
+            survived += usize::from(sessions.is_active(&issued.session_id, id).await.unwrap());
+        }
+    }
+    assert_eq!(
+        survived, 0,
+        "sessions started from a replaced password are still active"
+    );
+}
