@@ -162,6 +162,21 @@ async fn wrong_passwords_spread_over_instances_count_against_one_limit() {
 }
 
 #[tokio::test]
+async fn refreshes_spread_over_instances_count_against_one_limit() {
+    let pair = Pair::start(&[("REFRESH_RATE_PER_SESSION_PER_MINUTE", "4")]).await;
+    let c = &pair.client;
+    assert_eq!(signup(c, &pair.a.base, "fin@example.com").await, Some(200));
+    let mut cookie = log_in(c, &pair.a, "fin@example.com", PASSWORD).await.cookie;
+    for server in [&pair.a, &pair.b, &pair.a, &pair.b] {
+        let refreshed = call(c, server, "POST", "/auth/refresh", None, cookie.as_deref(), None).await;
+        assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+        cookie = refreshed.cookie;
+    }
+    let refused = call(c, &pair.a, "POST", "/auth/refresh", None, cookie.as_deref(), None).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+}
+
+#[tokio::test]
 async fn one_refresh_cookie_at_two_instances_at_once_gives_one_success_and_ends_the_session() {
     let pair = Pair::start(&[]).await;
     let c = &pair.client;
