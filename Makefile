@@ -14,19 +14,21 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 step = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help tools test-tools build run lint unit e2e e2e-release test bench clean-data check-wasm-opt check-e2e-deps
+.PHONY: help tools test-tools build run cluster lint unit e2e e2e-release e2e-cluster test bench clean-data check-wasm-opt check-e2e-deps
 
 help:
 	@echo 'Targets:'
 	@echo '  make run          install tools, build release, serve on http://127.0.0.1:3000 (data in ./data)'
-	@echo '  make test         tools + Chromium, then lint, unit, e2e, e2e-release'
+	@echo '  make test         tools + Chromium, PostgreSQL, nginx, then lint, unit, e2e, e2e-cluster, e2e-release'
 	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
-	@echo '  make test-tools   install Chromium from apt (for the browser tests)'
+	@echo '  make test-tools   install Chromium, PostgreSQL and nginx from apt (browser and cluster tests)'
 	@echo '  make build        cargo leptos build --release'
+	@echo '  make cluster      build release, then PostgreSQL + two instances + nginx on http://127.0.0.1:8080 (Ctrl-C stops all)'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
 	@echo '  make unit         Rust unit and API tests, the API tests on SQLite and on PostgreSQL'
 	@echo '  make e2e          debug build + all Playwright tests'
 	@echo '  make e2e-release  release build + the @hydration Playwright tests'
+	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (uses the debug build of make e2e)'
 	@echo '  make bench        release build, then 300 concurrent logins: peak RSS and latency (docs/BENCHMARKS.md)'
 	@echo '  make clean-data   delete ./data (the local SQLite database)'
 
@@ -101,8 +103,22 @@ test:
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) e2e-cluster
 	$(MAKE) e2e-release
 	$(call step,All checks passed)
+
+# A throwaway PostgreSQL, two instances sharing it and nginx in front (docs/DEPLOYMENT.md).
+# CLUSTER_PORT (default 8080) moves it; other variables reach the instances (scripts/cluster.sh).
+cluster:
+	$(MAKE) build
+	$(call step,PostgreSQL + two instances + nginx on http://127.0.0.1:$${CLUSTER_PORT:-8080} (Ctrl-C stops all))
+	bash scripts/cluster.sh
+
+# The same cluster (port 3200) under Playwright: one journey through nginx, served by both
+# instances. Runs target/debug/authkit as built by `make e2e`.
+e2e-cluster: check-e2e-deps
+	$(call step,Browser journey through nginx and two instances on PostgreSQL (Playwright cluster config))
+	cd end2end && E2E_PROFILE=debug npx playwright test --config playwright.cluster.config.ts
 
 bench:
 	$(MAKE) tools

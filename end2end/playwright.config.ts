@@ -16,6 +16,8 @@ const BASE_URL = 'http://127.0.0.1:3100';
 
 export default defineConfig({
   testDir: './tests',
+  // The journey through nginx and two instances has its own server: playwright.cluster.config.ts.
+  testIgnore: 'cluster.spec.ts',
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
