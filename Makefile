@@ -29,7 +29,8 @@ help:
 	@echo '  make e2e          debug build + all Playwright tests'
 	@echo '  make e2e-release  release build + the @hydration Playwright tests'
 	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (uses the debug build of make e2e)'
-	@echo '  make bench        release build, then 300 concurrent logins: peak RSS and latency (docs/BENCHMARKS.md)'
+	@echo '  make bench        release build, then 300 concurrent logins (peak RSS, latency) and wrk on SQLite,'
+	@echo '                   PostgreSQL and two instances behind nginx (docs/BENCHMARKS.md; needs wrk from apt)'
 	@echo '  make clean-data   delete ./data (the local SQLite database)'
 
 tools:
@@ -125,6 +126,9 @@ bench:
 	$(MAKE) build
 	$(call step,Benchmark: concurrent logins against the release server (scripts/bench.sh))
 	bash scripts/bench.sh
+	@command -v wrk >/dev/null || { echo 'wrk is missing: apt-get install -y wrk' >&2; exit 1; }
+	$(call step,Benchmark: SQLite vs PostgreSQL vs two instances behind nginx (scripts/bench-backends.sh))
+	bash scripts/bench-backends.sh
 
 clean-data:
 	$(call step,Removing ./data)
