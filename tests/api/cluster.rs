@@ -573,3 +573,56 @@ async fn no_session_from_an_old_password_survives_a_racing_password_change_on_po
         "sessions started from a replaced password are still active"
     );
 }
+
+/// Every connection of the pool is stuck (here: behind a table lock another client holds):
+/// requests are answered 503 when no connection comes free in time, never left hanging,
+/// and everything works again once the lock is gone.
+#[tokio::test]
+async fn a_pool_with_no_free_connection_answers_503_instead_of_hanging() {
+    use sqlx::{Connection, Executor};
+    let url = fresh_postgres_database(&server_url(), "pool").await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("DATABASE_URL", &url),
+            ("DATABASE_MAX_CONNECTIONS", "1"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "500"),
+            ("REQUEST_TIMEOUT_MS", "3000"),
+        ],
+    )
+    .await;
+    server.wait_ready().await;
+    let c = reqwest::Client::new();
+    assert_eq!(signup(&c, &server.base, "hal@example.com").await, Some(200));
+    let session = token(&log_in(&c, &server, "hal@example.com", PASSWORD).await);
+
+    let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+    locker.execute("BEGIN").await.unwrap();
+    locker
+        .execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let me = || call(&c, &server, "GET", "/auth/me", Some(&session), None, None);
+    // One request takes the only connection and waits on the lock; the others find no free
+    // connection within DATABASE_ACQUIRE_TIMEOUT_MS.
+    let (first, second, third) = tokio::join!(me(), me(), me());
+    for answer in [&first, &second, &third] {
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert!(answer.body["detail"].is_string(), "{}", answer.body);
+    }
+    // A wide bound: this is about not hanging (the request timeout is 3 s), not about speed.
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+
+    locker.execute("ROLLBACK").await.unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if me().await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the pool did not recover after the lock was released");
+}
