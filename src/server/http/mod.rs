@@ -19,7 +19,7 @@ use super::state::AppState;
 use crate::ui::{App, shell};
 use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
@@ -99,11 +99,33 @@ fn register_server_functions() {
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.
+/// The panic catcher sits outside the API guard, so it marks the answer uncacheable itself.
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    AuthError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+    let mut response = AuthError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_generic_uncacheable_500() {
+        let response = panic_response(Box::new("secret detail at src/server/users.rs:42"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["detail"], "Internal server error");
+        assert!(body["error_id"].is_string());
+        assert!(!body.to_string().contains("secret"));
+    }
 }
