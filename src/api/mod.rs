@@ -15,10 +15,12 @@ mod types;
 pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
 pub use error::ApiError;
-pub use types::{Account, Deleted, LoggedOut, Password, Role, TokenResponse, User, UserPage};
+pub use types::{
+    Account, Deleted, LoggedOut, Password, PasswordResetDone, ResetRequested, Role, TokenResponse, User, UserPage,
+};
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth};
+use crate::server::{Edge, account, admin, auth, recovery};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -118,6 +120,24 @@ pub async fn delete_account(password: Password) -> Result<Deleted, ApiError> {
     let edge = Edge::begin().await?;
     let result = async { account::delete_account(edge.state(), &edge.principal().await?, password).await };
     edge.answer_ending_session(result.await)
+}
+
+/// `POST /auth/password-reset/request` `{"email"}` → 202 `{"detail":"If that address has an
+/// account, a reset link is on its way"}`, for every well-formed address alike (a mail goes
+/// out only when it has an account). 422 for a malformed address; 429 when throttled.
+#[server(prefix = "/auth", endpoint = "password-reset/request", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn request_password_reset(email: String) -> Result<ResetRequested, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer_accepted(recovery::request_reset(edge.state(), edge.meta(), email).await)
+}
+
+/// `POST /auth/password-reset` `{"token","new_password"}` → 200 `{"password_reset":true}`:
+/// every session of the account ends. 400 `Invalid or expired link` for a used, expired or
+/// wrong token; 422 when the new password breaks the policy (the link still works then).
+#[server(prefix = "/auth", endpoint = "password-reset", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn reset_password(token: String, new_password: Password) -> Result<PasswordResetDone, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer(recovery::reset_password(edge.state(), &token, new_password).await)
 }
 
 /// `GET /admin/users?limit=&offset=` (admin) → 200 `{"users":[...],"total","limit","offset"}`.

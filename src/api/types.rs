@@ -61,6 +61,18 @@ pub struct LoggedOut {
     pub sessions_revoked: u64,
 }
 
+/// The answer to a password-reset request: the same for every address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    pub detail: String,
+}
+
+/// The answer to a password reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetDone {
+    pub password_reset: bool,
+}
+
 /// The answer to an account deletion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleted {

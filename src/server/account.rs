@@ -2,6 +2,7 @@
 //! only: there is no user id to choose, so nobody can reach another user's data here.
 
 use super::auth::{Principal, SessionIssued, confirm_password, screen_new_password, start_session};
+use super::email_tokens::EmailTokens;
 use super::error::AuthError;
 use super::state::AppState;
 use super::users::Guarded;
@@ -40,6 +41,8 @@ pub async fn change_password(
     screen_new_password(state, &new).await?;
     let hash = state.hasher.hash(new.into_password().into_secret()).await?;
     state.users.update_password_hash(user.id, &hash).await?;
+    // Reset links mailed before the change must not undo it.
+    EmailTokens::revoke_all(&mut *state.database.pool().acquire().await?, user.id).await?;
     let revoked = state.sessions.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password changed");
     start_session(state, user.id, &hash).await

@@ -33,6 +33,7 @@ impl App {
     pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let state = AppState::new(config).await?;
         tokio::spawn(purge(state.sessions.clone(), state.shared_buckets.clone()));
+        super::mail::start_worker(config, &state.mail)?;
         Ok(Self {
             router: build_router(config, state, leptos_options),
             limits: config.connections.clone(),

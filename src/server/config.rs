@@ -8,7 +8,7 @@
 
 use super::database::{Backend, DatabaseSettings};
 use anyhow::{Context, bail};
-use secrecy::{ExposeSecret, SecretSlice};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +48,22 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `Secure` on the refresh cookie; only plain-http development turns it off.
     pub cookie_secure: bool,
+    pub mail: MailSettings,
+}
+
+/// Outgoing mail (`super::mail`).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `SMTP_URL`; without it (development) messages are written to `$DATA_DIR/outbox/`.
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`, e.g. `AuthKit <no-reply@example.com>`.
+    pub from: String,
+    /// Where links in messages point: `PUBLIC_URL`, or the local address in development.
+    pub link_base: String,
+    /// How long a password-reset link works (`PASSWORD_RESET_TTL_MINUTES`).
+    pub reset_ttl: Duration,
+    /// The longest wait between two delivery attempts of one message (`MAIL_RETRY_MAX_SECS`).
+    pub retry_max: Duration,
 }
 
 /// Brute-force throttles.
@@ -67,6 +83,8 @@ pub struct Limits {
     pub refreshes_per_session_per_minute: u32,
     /// Refreshes allowed per client network per minute.
     pub refreshes_per_ip_per_minute: u32,
+    /// Password-reset mails asked for per address per hour.
+    pub resets_per_address_per_hour: u32,
     /// At most this many accounts and addresses are tracked at once (bounded memory).
     pub max_tracked_keys: u64,
 }
@@ -148,6 +166,7 @@ impl Config {
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_RATE_PER_IP_PER_MINUTE", 30)?)?.max(1),
             refreshes_per_session_per_minute: u32::try_from(number("REFRESH_RATE_PER_SESSION_PER_MINUTE", 10)?)?.max(1),
             refreshes_per_ip_per_minute: u32::try_from(number("REFRESH_RATE_PER_IP_PER_MINUTE", 120)?)?.max(1),
+            resets_per_address_per_hour: u32::try_from(number("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 5)?)?.max(1),
             max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),
         };
         let hashing = Hashing {
@@ -185,7 +204,28 @@ impl Config {
             Some(other) => bail!("COOKIE_SECURE must be true or false, got {other:?}"),
         };
 
+        let mail = MailSettings {
+            smtp_url: var("SMTP_URL").map(SecretString::from),
+            from: var("MAIL_FROM").unwrap_or_else(|| "AuthKit <no-reply@localhost>".to_owned()),
+            link_base: public_url
+                .clone()
+                .unwrap_or_else(|| "http://127.0.0.1:3000".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            reset_ttl: Duration::from_secs(number("PASSWORD_RESET_TTL_MINUTES", 30)?.clamp(1, 24 * 60) * 60),
+            retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECS", 300)?.max(1)),
+        };
+        if production {
+            if mail.smtp_url.is_none() {
+                bail!("APP_ENV=production requires SMTP_URL (password-reset mail must reach people)");
+            }
+            if !public_url.as_deref().is_some_and(|url| url.starts_with("https://")) {
+                bail!("APP_ENV=production requires PUBLIC_URL=https://… (links in mail are built from it)");
+            }
+        }
+
         Ok(Self {
+            mail,
             production,
             data_dir,
             database,
@@ -295,8 +335,13 @@ mod tests {
             dir.path(),
         );
         assert!(previous.is_err());
-        let ok = config(&[prod, ("JWT_SECRET", GOOD)], dir.path()).unwrap();
+        let mail = [
+            ("SMTP_URL", "smtp://relay.example.com"),
+            ("PUBLIC_URL", "https://auth.example.com"),
+        ];
+        let ok = config(&[prod, ("JWT_SECRET", GOOD), mail[0], mail[1]], dir.path()).unwrap();
         assert!(ok.production);
+        assert_eq!(ok.mail.link_base, "https://auth.example.com");
         // Development may use a placeholder (it is only a warning-free convenience there).
         assert!(config(&[("JWT_SECRET", KNOWN_PLACEHOLDERS[0])], dir.path()).is_ok());
     }
@@ -343,8 +388,37 @@ mod tests {
         let prod = [
             ("APP_ENV", "production"),
             ("JWT_SECRET", GOOD),
+            ("SMTP_URL", "smtp://relay.example.com"),
+            ("PUBLIC_URL", "https://auth.example.com"),
             ("COOKIE_SECURE", "false"),
         ];
-        assert!(config(&prod, dir.path()).is_err(), "production cannot turn Secure off");
+        let error = config(&prod, dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("COOKIE_SECURE"),
+            "production cannot turn Secure off: {error}"
+        );
+    }
+
+    #[test]
+    fn production_needs_a_mail_relay_and_an_https_public_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = [("APP_ENV", "production"), ("JWT_SECRET", GOOD)];
+        let no_smtp = config(&[base[0], base[1], ("PUBLIC_URL", "https://a.example.com")], dir.path());
+        assert!(no_smtp.err().unwrap().to_string().contains("SMTP_URL"));
+        let http = config(
+            &[
+                base[0],
+                base[1],
+                ("SMTP_URL", "smtp://relay"),
+                ("PUBLIC_URL", "http://a.example.com"),
+            ],
+            dir.path(),
+        );
+        assert!(http.err().unwrap().to_string().contains("PUBLIC_URL"));
+        // Development: no relay (mail goes to files), links to the local server.
+        let dev = config(&[("JWT_SECRET", GOOD)], dir.path()).unwrap();
+        assert!(dev.mail.smtp_url.is_none());
+        assert_eq!(dev.mail.link_base, "http://127.0.0.1:3000");
+        assert_eq!(dev.mail.reset_ttl, Duration::from_secs(30 * 60));
     }
 }

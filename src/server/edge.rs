@@ -11,7 +11,7 @@ use super::sessions::RefreshToken;
 use super::state::AppState;
 use crate::api::ApiError;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
@@ -75,6 +75,12 @@ impl Edge {
             }
             issued.body
         })
+    }
+
+    /// For operations that only start something (a mail on its way): 202 Accepted.
+    pub fn answer_accepted<T>(&self, result: Result<T, AuthError>) -> Result<T, ApiError> {
+        self.answer(result)
+            .inspect(|_| self.response.set_status(StatusCode::ACCEPTED))
     }
 
     /// For operations that end this browser's session: on success the cookie is cleared.

@@ -35,6 +35,9 @@ pub enum AuthError {
     CrossSiteRequest,
     #[error("No such user")]
     UnknownUser,
+    /// A link from a mail that is used, expired, for something else, or made up.
+    #[error("Invalid or expired link")]
+    InvalidLink,
     /// The change would leave nobody able to administer.
     #[error("There must always be at least one admin: make someone else an admin first")]
     LastAdmin,
@@ -86,7 +89,7 @@ impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
             AuthError::InvalidInput(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::EmailTaken | AuthError::UnreadableBody => StatusCode::BAD_REQUEST,
+            AuthError::EmailTaken | AuthError::UnreadableBody | AuthError::InvalidLink => StatusCode::BAD_REQUEST,
             AuthError::InvalidCredentials
             | AuthError::WrongPassword
             | AuthError::MissingToken

@@ -7,7 +7,8 @@
 //!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
 //!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
 //! - The services, plain async functions over `&AppState` and explicit inputs:
-//!   [`auth`], [`account`], [`admin`] — also used by the [`cli`].
+//!   [`auth`], [`account`], [`admin`], [`recovery`] (forgotten passwords) — also used by
+//!   the [`cli`]; [`mail`] sends what they write to the outbox.
 //! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
 //!   the throttles ([`throttle`] over [`limiter`] in memory and [`shared_limiter`] in the
 //!   database), [`server_keys`].
@@ -25,13 +26,16 @@ pub mod data_dir;
 pub mod database;
 pub mod device;
 pub mod edge;
+pub mod email_tokens;
 pub mod error;
 pub mod http;
 pub mod limiter;
 pub mod login_throttle;
+pub mod mail;
 pub mod memory;
 pub mod password;
 pub mod password_policy;
+pub mod recovery;
 pub mod request_meta;
 pub mod server_keys;
 pub mod sessions;

@@ -7,7 +7,9 @@ use super::cookies::CookiePolicy;
 use super::data_dir;
 use super::database::Database;
 use super::device::DeviceCookies;
+use super::email_tokens::EmailTokens;
 use super::login_throttle::LoginThrottle;
+use super::mail::Mailer;
 use super::password::PasswordHasher;
 use super::server_keys;
 use super::sessions::SessionStore;
@@ -34,6 +36,11 @@ pub struct AppState {
     /// Refreshes per session (its id, as the cookie names it) and per client network.
     pub refreshes_per_session: Arc<Throttle<String>>,
     pub refreshes_per_network: Arc<Throttle<Network>>,
+    /// Password-reset mails asked for per address.
+    pub reset_requests_per_address: Arc<Throttle<String>>,
+    pub email_tokens: EmailTokens,
+    /// The outbox and the bell of the delivery worker (`App::build` starts it).
+    pub mail: Mailer,
     /// The throttles' buckets in the database, when instances share it (PostgreSQL).
     pub shared_buckets: Option<SharedBuckets>,
     pub devices: DeviceCookies,
@@ -94,6 +101,15 @@ impl AppState {
                 max_keys,
                 shared_buckets.clone(),
             )),
+            reset_requests_per_address: Arc::new(Throttle::new(
+                "reset_address",
+                limits.resets_per_address_per_hour,
+                Duration::from_secs(3600),
+                max_keys,
+                shared_buckets.clone(),
+            )),
+            email_tokens: EmailTokens::new(database.pool().clone()),
+            mail: Mailer::new(&database, &config.mail),
             shared_buckets,
             trusted_proxies: config.trusted_proxies.clone().into(),
             database,

@@ -186,12 +186,21 @@ impl UserStore {
             .await
     }
 
-    /// Sets a new password hash (a password change or reset).
+    /// Sets a new password hash (a password change).
     pub async fn update_password_hash(&self, id: i64, password_hash: &str) -> Result<(), sqlx::Error> {
+        Self::set_password_hash(&self.pool, id, password_hash).await
+    }
+
+    /// Sets a new password hash through any executor (a reset, inside its transaction).
+    pub async fn set_password_hash<'e>(
+        executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        id: i64,
+        password_hash: &str,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
-            .execute(&self.pool)
+            .execute(executor)
             .await?;
         Ok(())
     }

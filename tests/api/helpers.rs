@@ -99,6 +99,12 @@ impl TestApp {
         .expect("table names")
     }
 
+    /// The app's data folder (`DATA_DIR`); without `SMTP_URL`, mail is written to its
+    /// `outbox/` folder.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -15,6 +15,7 @@
 //! - `logs`: logs never contain a password, a hash or a token.
 //! - `cluster`: several server processes on one PostgreSQL database, PostgreSQL restarts,
 //!   and `copy-data` (PostgreSQL only: `make unit` runs them in its PostgreSQL pass).
+//! - `mail`: forgotten passwords through the development mail transport (`.eml` files).
 //! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
 //!
 //! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
@@ -29,6 +30,7 @@ mod cluster;
 mod contract;
 mod fuzz;
 mod logs;
+mod mail;
 mod process;
 mod security;
 mod sessions;

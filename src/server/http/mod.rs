@@ -96,6 +96,8 @@ fn register_server_functions() {
     register_explicit::<DeleteAccount>();
     register_explicit::<ListUsers>();
     register_explicit::<SetUserRole>();
+    register_explicit::<RequestPasswordReset>();
+    register_explicit::<ResetPassword>();
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.

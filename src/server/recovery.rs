@@ -1,0 +1,92 @@
+//! Forgotten passwords: a reset link by mail, and the reset itself.
+//!
+//! Asking for a link answers 202 with one body whether or not the address has an account,
+//! and at once: the lookup, the token and the mail happen after the answer, in a task of
+//! their own, so neither the answer nor its timing tells whether a mail went out. Asking
+//! is throttled per address and per client network.
+
+use super::auth::screen_new_password;
+use super::email_tokens::{EmailTokens, Purpose};
+use super::error::AuthError;
+use super::mail::outbox::Outbox;
+use super::mail::templates;
+use super::request_meta::RequestMeta;
+use super::state::AppState;
+use super::users::UserStore;
+use crate::api::{Password, PasswordResetDone, ResetRequested};
+use crate::validation::{Email, NewPassword};
+
+pub const RESET_REQUESTED: &str = "If that address has an account, a reset link is on its way";
+
+#[tracing::instrument(name = "password_reset_request", skip_all)]
+pub async fn request_reset(state: &AppState, meta: &RequestMeta, email: String) -> Result<ResetRequested, AuthError> {
+    let email = Email::parse(&email)?;
+    state
+        .auth_requests
+        .acquire(&meta.network())
+        .await?
+        .map_err(AuthError::TooManyRequests)?;
+    state
+        .reset_requests_per_address
+        .acquire(&email.as_str().to_owned())
+        .await?
+        .map_err(AuthError::TooManyRequests)?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(&state, &email).await {
+            tracing::warn!(error = %e, "could not queue a password-reset mail");
+        }
+    });
+    Ok(ResetRequested {
+        detail: RESET_REQUESTED.to_owned(),
+    })
+}
+
+/// The token and its mail, in one transaction; nothing at all for an unknown address.
+async fn send_reset_link(state: &AppState, email: &Email) -> Result<(), sqlx::Error> {
+    let Some(user) = state.users.find_by_email(email).await? else {
+        return Ok(());
+    };
+    let mut tx = state.database.pool().begin().await?;
+    let token = EmailTokens::issue(&mut tx, user.id, Purpose::PasswordReset, state.mail.reset_ttl).await?;
+    let minutes = state.mail.reset_ttl.as_secs() / 60;
+    let mail = templates::password_reset(&user.email, &state.mail.link_base, &token, minutes);
+    Outbox::enqueue(&mut tx, &mail).await?;
+    tx.commit().await?;
+    state.mail.wake_worker();
+    Ok(())
+}
+
+/// Sets a new password with a reset token: the same policy as everywhere, every session
+/// of the account ends, every other link of the account dies, and a notice goes out.
+#[tracing::instrument(name = "password_reset", skip_all, fields(user_id))]
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: Password,
+) -> Result<PasswordResetDone, AuthError> {
+    let user_id = state
+        .email_tokens
+        .holder(token, Purpose::PasswordReset)
+        .await?
+        .ok_or(AuthError::InvalidLink)?;
+    let user = state.users.find_by_id(user_id).await?.ok_or(AuthError::InvalidLink)?;
+    tracing::Span::current().record("user_id", user.id);
+    let new = NewPassword::parse(new_password, &user.email, &user.username)?;
+    screen_new_password(state, &new).await?;
+    let hash = state.hasher.hash(new.into_password().into_secret()).await?;
+
+    let mut tx = state.database.pool().begin().await?;
+    // Of two resets with one token (or a reset racing a newer link's), one wins here.
+    if EmailTokens::consume(&mut tx, token, Purpose::PasswordReset).await? != Some(user.id) {
+        return Err(AuthError::InvalidLink);
+    }
+    UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
+    EmailTokens::revoke_all(&mut tx, user.id).await?;
+    Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
+    tx.commit().await?;
+    state.mail.wake_worker();
+    let revoked = state.sessions.revoke_all(user.id).await?;
+    tracing::info!(sessions_revoked = revoked, "password reset");
+    Ok(PasswordResetDone { password_reset: true })
+}
