@@ -4,12 +4,14 @@
 # - Debian's Chromium at /usr/bin/chromium (Playwright never downloads a browser here);
 # - PostgreSQL's server binaries (/usr/lib/postgresql/*/bin/initdb), for scripts/pg.sh;
 # - nginx (nginx-light), the load balancer of scripts/cluster.sh.
+# - python3-aiosmtpd, the real SMTP server the mail tests send to (run with /usr/bin/python3).
 set -euo pipefail
 
 say() { printf '==> %s\n' "$*"; }
 
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
+have_aiosmtpd() { /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; }
 
 missing=()
 if [[ -x /usr/bin/chromium ]]; then
@@ -26,6 +28,11 @@ if have_nginx; then
   say "nginx: already installed ($(command -v nginx || echo /usr/sbin/nginx))"
 else
   missing+=(nginx-light)
+fi
+if have_aiosmtpd; then
+  say "aiosmtpd: already installed (/usr/bin/python3 -m aiosmtpd)"
+else
+  missing+=(python3-aiosmtpd)
 fi
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
@@ -59,4 +66,5 @@ export DEBIAN_FRONTEND=noninteractive
 [[ -x /usr/bin/chromium ]] || { echo "install-test-tools.sh: /usr/bin/chromium still missing after apt-get" >&2; exit 1; }
 have_postgres || { echo "install-test-tools.sh: /usr/lib/postgresql/*/bin/initdb still missing after apt-get" >&2; exit 1; }
 have_nginx || { echo "install-test-tools.sh: nginx still missing after apt-get" >&2; exit 1; }
+have_aiosmtpd || { echo "install-test-tools.sh: aiosmtpd still missing after apt-get" >&2; exit 1; }
 say "installed: ${missing[*]}"

@@ -366,3 +366,129 @@ async fn sigterm_exits_within_the_grace_period_whatever_clients_do() {
     assert!(exit.success(), "{exit:?}");
     drop((held, body));
 }
+
+/// A real SMTP server: Debian's `python3-aiosmtpd`, storing what it receives in a Maildir.
+struct SmtpSink {
+    child: Child,
+    maildir: std::path::PathBuf,
+}
+
+impl SmtpSink {
+    async fn start(port: u16, maildir: &Path) -> Self {
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("aiosmtpd starts (make test-tools installs python3-aiosmtpd)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < deadline, "the SMTP server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            child,
+            maildir: maildir.to_owned(),
+        }
+    }
+
+    /// Every message received so far, quoted-printable soft breaks and `=3D` undone.
+    async fn wait_for(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut files: Vec<_> = std::fs::read_dir(self.maildir.join("new"))
+                .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+            let mails: Vec<String> = files
+                .iter()
+                .filter_map(|path| std::fs::read_to_string(path).ok())
+                .map(|raw| raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+                .collect();
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(Instant::now() < deadline, "{} of {count} mails arrived", mails.len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relay is down when the reset is asked for, and AuthKit is killed and restarted
+/// before it comes back: the request is still answered 202, and the mail arrives once the
+/// relay is up, with no new request.
+#[tokio::test]
+async fn mail_goes_out_over_smtp_after_an_outage_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail_dir = tempfile::tempdir().unwrap();
+    let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp_port}?tls=none");
+    let settings = [
+        ("SMTP_URL", smtp_url.as_str()),
+        ("MAIL_RETRY_MAX_SECS", "1"),
+        ("MAIL_FROM", "AuthKit <no-reply@authkit.test>"),
+        ("PUBLIC_URL", "http://auth.test"),
+    ];
+    let mut server = Server::start(dir.path(), &settings).await;
+    server.wait_ready().await;
+    let client = reqwest::Client::new();
+    assert_eq!(signup(&client, &server.base, "ann@example.com").await, Some(200));
+    let asked = client
+        .post(format!("{}/auth/password-reset/request", server.base))
+        .json(&json!({"email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 202);
+    // A few failed attempts against the closed port, then the process dies.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // A folder that does not exist yet: the Maildir handler creates it with its subfolders.
+    let sink = SmtpSink::start(smtp_port, &mail_dir.path().join("maildir")).await;
+    let server = Server::start(dir.path(), &settings).await;
+    server.wait_ready().await;
+    let mails = sink.wait_for(1).await;
+    let mail = &mails[0];
+    assert!(mail.contains("Subject: Reset your AuthKit password"), "{mail}");
+    assert!(mail.contains("From: AuthKit <no-reply@authkit.test>"), "{mail}");
+    let link = "http://auth.test/reset-password#token=";
+    let start = mail.find(link).expect("the link, built from PUBLIC_URL") + link.len();
+    let token = &mail[start..start + 64];
+
+    let reset = client
+        .post(format!("{}/auth/password-reset", server.base))
+        .json(&json!({"token": token, "new_password": "a completely new passphrase 77"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    let notice = sink.wait_for(2).await;
+    assert!(
+        notice
+            .iter()
+            .any(|m| m.contains("Subject: Your AuthKit password was changed"))
+    );
+    assert_eq!(
+        notice
+            .iter()
+            .filter(|m| m.contains("Reset your AuthKit password"))
+            .count(),
+        1,
+        "sent once"
+    );
+}
