@@ -48,10 +48,18 @@ export AUTH_RATE_PER_IP_PER_MINUTE=100000
 export REFRESH_RATE_PER_IP_PER_MINUTE=100000
 # Plain http on 127.0.0.1: the refresh cookie cannot be Secure here.
 export COOKIE_SECURE=false
+# Mail goes to a real SMTP server (Debian's aiosmtpd, from make test-tools), which stores what
+# it receives in the Maildir $tmp/maildir, where the tests read it; links point here.
+smtp_port=3125
+export SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
+export PUBLIC_URL=http://127.0.0.1:3100
+export MAIL_RETRY_MAX_SECS=1
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$tmp/maildir" &
+smtp_pid=$!
 
 # Run in the background (not exec) so the throwaway data folder is removed when
 # Playwright stops the server.
 "$bin" &
 pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+trap 'kill -TERM "$pid" "$smtp_pid" 2>/dev/null || true; wait "$pid" "$smtp_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
 wait "$pid"

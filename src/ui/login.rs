@@ -58,6 +58,7 @@ pub fn LoginPage() -> impl IntoView {
                 <FormAlert message=flow.error />
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=flow.pending />
             </form>
+            <p class="switch"><A href="/forgot-password">"Forgot your password?"</A></p>
             <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
         </section>
     }

@@ -5,6 +5,7 @@ mod form;
 mod home;
 mod login;
 mod profile;
+mod recovery;
 mod refresh_lock;
 mod session;
 mod signup;
@@ -64,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=home::HomePage />
                     <Route path=StaticSegment("signup") view=signup::SignupPage />
                     <Route path=StaticSegment("login") view=login::LoginPage />
+                    <Route path=StaticSegment("forgot-password") view=recovery::ForgotPasswordPage />
+                    <Route path=StaticSegment("reset-password") view=recovery::ResetPasswordPage />
                     <Route path=StaticSegment("profile") view=profile::ProfilePage />
                     <Route path=StaticSegment("admin") view=admin::AdminPage />
                 </Routes>

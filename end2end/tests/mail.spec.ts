@@ -1,0 +1,98 @@
+import { test, expect, type Page } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Journeys that go through a real mailbox: start-server.sh runs an SMTP server (aiosmtpd) that
+// stores every message in the Maildir $E2E_DATA_DIR/maildir; these tests read the links there.
+
+const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a completely new passphrase 77';
+
+function newEmail(): string {
+  return `mail-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+async function gotoHydrated(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
+}
+
+/** The messages to `to` that arrived so far, quoted-printable soft breaks and =3D undone. */
+function mailsTo(to: string): string[] {
+  const dir = join(process.env.E2E_DATA_DIR!, 'maildir', 'new');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
+    .map((name) => readFileSync(join(dir, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+    .filter((mail) => mail.includes(`To: ${to}`));
+}
+
+async function linkInMail(to: string, path: string): Promise<string> {
+  let link = '';
+  await expect
+    .poll(
+      () => {
+        const match = mailsTo(to)
+          .map((mail) => mail.match(new RegExp(`http://127\\.0\\.0\\.1:3100${path}#token=[0-9a-f]{64}`)))
+          .find((m) => m !== null);
+        link = match ? match[0] : '';
+        return link;
+      },
+      { message: `a mail to ${to} with a ${path} link`, timeout: 15_000 },
+    )
+    .not.toBe('');
+  return link;
+}
+
+test('forgot password: the mailed link sets a new password, the old one stops working', async ({ page, request }) => {
+  const email = newEmail();
+  const signup = await request.post('/auth/signup', {
+    data: { email, password: PASSWORD, username: 'mailer' },
+    headers: { Accept: 'application/json' },
+  });
+  expect(signup.status()).toBe(200);
+
+  await gotoHydrated(page, '/login');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Forgot your password?' })).toBeVisible();
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toContainText('If that address has an account, a reset link is on its way');
+
+  const link = await linkInMail(email, '/reset-password');
+  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await expect(page.getByRole('heading', { level: 1, name: 'Choose a new password' })).toBeVisible();
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByRole('status')).toContainText('Your password has been changed');
+
+  // The same link a second time (a fresh page load) is refused.
+  await page.goto('about:blank');
+  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await page.getByLabel('New password', { exact: true }).fill('yet another passphrase 88');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByRole('alert')).toContainText('Invalid or expired link');
+
+  await gotoHydrated(page, '/login');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
+  await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator('main')).toContainText(email);
+  await expect.poll(() => mailsTo(email).some((m) => m.includes('Subject: Your AuthKit password was changed'))).toBe(true);
+});
+
+test('a reset page opened without its token says so', async ({ page }) => {
+  await gotoHydrated(page, '/reset-password');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByRole('alert')).toContainText('This link is incomplete');
+});

@@ -1,0 +1,117 @@
+//! Forgotten passwords: `/forgot-password` asks for a reset link by mail, and
+//! `/reset-password` (the link's page) sets the new password. The link carries its token
+//! in the URL fragment (`#token=…`), which the browser never sends to a server; the page
+//! reads it and posts it.
+
+use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use crate::api::{Password, PasswordResetDone, ResetRequested, request_password_reset, reset_password};
+use crate::validation::{Email, NewPassword};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let sent = RwSignal::new(None::<String>);
+    let flow = FormFlow::new(
+        |email: &String| {
+            let email = email.clone();
+            async move { request_password_reset(email).await }
+        },
+        move |answer: ResetRequested| sent.set(Some(answer.detail)),
+    );
+    let on_submit = flow.on_submit(move || {
+        let email = email.get_untracked();
+        Email::parse(&email).map_err(|e| e.message)?;
+        Ok(email)
+    });
+
+    view! {
+        <Title text="Forgot your password?" />
+        <section class="card">
+            <h1>"Forgot your password?"</h1>
+            <p class="muted">"Enter your account's email address and we will send you a link to choose a new password."</p>
+            <form method="post" on:submit=on_submit novalidate>
+                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
+                <FormAlert message=flow.error />
+                <p class="notice" role="status">{move || sent.get()}</p>
+                <SubmitButton label="Send the link" pending_label="Sending…" pending=flow.pending />
+            </form>
+            <p class="switch"><A href="/login">"Back to log in"</A></p>
+        </section>
+    }
+}
+
+/// The token in a fragment like `#token=abc`.
+fn token_in(fragment: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
+}
+
+#[derive(Clone)]
+struct ResetForm {
+    token: String,
+    password: Password,
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let location = use_location();
+    let password = RwSignal::new(String::new());
+    let done = RwSignal::new(false);
+    let flow = FormFlow::new(
+        |form: &ResetForm| {
+            let form = form.clone();
+            async move { reset_password(form.token, form.password).await }
+        },
+        move |_: PasswordResetDone| done.set(true),
+    );
+    let on_submit = flow.on_submit(move || {
+        let token = token_in(&location.hash.get_untracked())
+            .ok_or("This link is incomplete: open the link from the mail again.")?;
+        let password = Password::new(password.get_untracked());
+        // The server also checks the password against the account's email and username.
+        NewPassword::parse(password.clone(), "", "").map_err(|e| e.message)?;
+        Ok(ResetForm { token, password })
+    });
+
+    view! {
+        <Title text="Choose a new password" />
+        <section class="card">
+            <h1>"Choose a new password"</h1>
+            <form method="post" on:submit=on_submit novalidate hidden=move || done.get()>
+                <TextField label="New password" id="new_password" kind="password" autocomplete="new-password" value=password />
+                <FormAlert message=flow.error />
+                <SubmitButton label="Set the new password" pending_label="Saving…" pending=flow.pending />
+            </form>
+            {move || {
+                done.get()
+                    .then(|| {
+                        view! {
+                            <p class="notice" role="status">"Your password has been changed, and every device was logged out."</p>
+                            <A href="/login">"Log in with your new password"</A>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_in;
+
+    #[test]
+    fn the_token_is_read_from_the_fragment() {
+        assert_eq!(token_in("#token=abc123").as_deref(), Some("abc123"));
+        assert_eq!(token_in("#x=1&token=abc").as_deref(), Some("abc"));
+        assert_eq!(token_in("#token="), None);
+        assert_eq!(token_in(""), None);
+    }
+}
