@@ -1,5 +1,5 @@
 //! Logs never contain a password, a password hash or a token — checked by capturing
-//! everything the app logs at debug level during signups and logins.
+//! everything the app logs at debug level during signups, logins and a password reset.
 //!
 //! Relies on nextest's process-per-test isolation: the test installs the global tracing
 //! subscriber with `.init()`, which can happen only once per process (a second call
@@ -49,6 +49,19 @@ async fn logs_contain_no_password_hash_or_token() {
         .await;
     assert_eq!(weak.status, 422);
     assert_eq!(app.me(Some("Bearer forged.token.value")).await.status, 401);
+    // A password reset: the mailed token and the new password stay out of the logs.
+    let asked = app
+        .post_json("/auth/password-reset/request", &json!({"email": "logged@example.com"}))
+        .await;
+    assert_eq!(asked.status, 202);
+    let reset_token = super::mail::reset_token(&super::mail::wait_for_mails(app.data_dir(), 1).await[0]);
+    let reset = app
+        .post_json(
+            "/auth/password-reset",
+            &json!({"token": reset_token, "new_password": "the reset passphrase 31"}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text);
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&app.db)
@@ -59,6 +72,7 @@ async fn logs_contain_no_password_hash_or_token() {
     // The capture works: requests and the auth spans are there.
     assert!(logs.contains("path=/auth/login"), "{logs}");
     assert!(logs.contains("status=401"), "{logs}");
+    assert!(logs.contains("development outbox"), "the mail's file is logged: {logs}");
     assert!(logs.contains(&format!("user_id={id}")), "{logs}");
     for secret in [
         PASSWORD,
@@ -68,6 +82,8 @@ async fn logs_contain_no_password_hash_or_token() {
         &hash,
         "$argon2id$",
         "forged.token.value",
+        &reset_token,
+        "the reset passphrase 31",
     ] {
         assert!(!logs.contains(secret), "log contains {secret:?}");
     }
