@@ -1,6 +1,7 @@
 import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gotoHydrated, recordPageErrors } from './support';
 
 // UI contract (see the project brief):
 // - once the WASM app has hydrated, <main> carries data-hydrated="true";
@@ -28,32 +29,7 @@ function newUser(): User {
   };
 }
 
-// Browser-side errors seen by the current test's page, reported when hydration never happens.
-const pageErrors = new WeakMap<Page, string[]>();
-
-test.beforeEach(async ({ page }) => {
-  const errors: string[] = [];
-  pageErrors.set(page, errors);
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
-  });
-});
-
-/** Navigates to `path` and waits until the WASM app has hydrated. */
-async function gotoHydrated(page: Page, path: string): Promise<void> {
-  await page.goto(path);
-  try {
-    await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
-  } catch (e) {
-    const errors = pageErrors.get(page) ?? [];
-    throw new Error(
-      `page ${path} (now at ${page.url()}) never hydrated: no main[data-hydrated="true"].\n` +
-        (errors.length ? `Browser errors:\n  ${errors.join('\n  ')}` : 'No browser errors were reported.') +
-        `\n${e}`,
-    );
-  }
-}
+test.beforeEach(async ({ page }) => recordPageErrors(page));
 
 async function signUpViaApi(request: APIRequestContext, user: User): Promise<void> {
   const res = await request.post('/auth/signup', {

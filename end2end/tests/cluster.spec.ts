@@ -1,4 +1,5 @@
 import { test, expect, type Page, type APIResponse } from '@playwright/test';
+import { gotoHydrated, recordPageErrors } from './support';
 
 // Runs only under playwright.cluster.config.ts (`make e2e-cluster`): nginx on 127.0.0.1:3200
 // balances two authkit instances (3201, 3202) round robin, with no stickiness. Staying logged
@@ -24,32 +25,7 @@ function newUser(): User {
   };
 }
 
-// Browser-side errors seen by the current test's page, reported when hydration never happens.
-const pageErrors = new WeakMap<Page, string[]>();
-
-test.beforeEach(async ({ page }) => {
-  const errors: string[] = [];
-  pageErrors.set(page, errors);
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
-  });
-});
-
-/** Navigates to `path` and waits until the WASM app has hydrated. */
-async function gotoHydrated(page: Page, path: string): Promise<void> {
-  await page.goto(path);
-  try {
-    await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
-  } catch (e) {
-    const errors = pageErrors.get(page) ?? [];
-    throw new Error(
-      `page ${path} (now at ${page.url()}) never hydrated: no main[data-hydrated="true"].\n` +
-        (errors.length ? `Browser errors:\n  ${errors.join('\n  ')}` : 'No browser errors were reported.') +
-        `\n${e}`,
-    );
-  }
-}
+test.beforeEach(async ({ page }) => recordPageErrors(page));
 
 /** The instance that answered, from nginx's X-Upstream header. */
 function upstreamOf(res: APIResponse): string {

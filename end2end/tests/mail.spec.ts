@@ -1,6 +1,7 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gotoHydrated, recordPageErrors } from './support';
 
 // Journeys that go through a real mailbox: start-server.sh runs an SMTP server (aiosmtpd) that
 // stores every message in the Maildir $E2E_DATA_DIR/maildir; these tests read the links there.
@@ -12,10 +13,7 @@ function newEmail(): string {
   return `mail-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-async function gotoHydrated(page: Page, path: string): Promise<void> {
-  await page.goto(path);
-  await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
-}
+test.beforeEach(async ({ page }) => recordPageErrors(page));
 
 /** The messages to `to` that arrived so far, quoted-printable soft breaks and =3D undone. */
 function mailsTo(to: string): string[] {

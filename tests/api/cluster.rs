@@ -493,24 +493,28 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
 
 // ------------------------------------------------------------------ concurrency in the stores
 
+/// A fresh PostgreSQL database, migrated, for a test that talks to the stores directly.
+async fn store_database(label: &str) -> authkit::server::database::Database {
+    use authkit::server::database::{Backend, Database, DatabaseSettings};
+    Database::open(&DatabaseSettings {
+        url: fresh_postgres_database(&server_url(), label).await,
+        backend: Backend::Postgres,
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .await
+    .expect("test database")
+}
+
 /// Two admins demoting each other at the same instant, straight at the store (no HTTP in
 /// between, so the statements really overlap), many times: PostgreSQL's READ COMMITTED
 /// would let both see the other still an admin unless the guard locks the admin rows.
 #[tokio::test]
 async fn the_last_admin_guard_holds_when_demotions_race_on_postgres() {
     use authkit::api::Role;
-    use authkit::server::database::{Backend, Database, DatabaseSettings};
     use authkit::server::users::{Guarded, UserStore};
     use authkit::validation::{Email, Username};
-    let url = fresh_postgres_database(&server_url(), "guard").await;
-    let database = Database::open(&DatabaseSettings {
-        url,
-        backend: Backend::Postgres,
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .await
-    .unwrap();
+    let database = store_database("guard").await;
     let users = UserStore::new(&database);
     let mut ids = Vec::new();
     for name in ["a", "b"] {
@@ -536,19 +540,10 @@ async fn the_last_admin_guard_holds_when_demotions_race_on_postgres() {
 #[tokio::test]
 async fn no_session_from_an_old_password_survives_a_racing_password_change_on_postgres() {
     use authkit::api::Role;
-    use authkit::server::database::{Backend, Database, DatabaseSettings};
     use authkit::server::sessions::SessionStore;
     use authkit::server::users::UserStore;
     use authkit::validation::{Email, Username};
-    let url = fresh_postgres_database(&server_url(), "race").await;
-    let database = Database::open(&DatabaseSettings {
-        url,
-        backend: Backend::Postgres,
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .await
-    .unwrap();
+    let database = store_database("race").await;
     let users = UserStore::new(&database);
     let key = secrecy::SecretSlice::from(vec![7u8; 32]);
     let sessions = SessionStore::new(&database, Duration::from_secs(3600), &key, None);

@@ -1,0 +1,32 @@
+import { type Page } from '@playwright/test';
+
+// What every spec shares: page-error recording and navigation that waits for hydration.
+// (Not a spec file itself: Playwright only runs *.spec.ts.)
+
+// Browser-side errors seen by a page, reported when hydration never happens.
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** Starts recording `page`'s errors; call it from each spec's `test.beforeEach`. */
+export function recordPageErrors(page: Page): void {
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+  });
+}
+
+/** Navigates to `path` and waits until the WASM app has hydrated. */
+export async function gotoHydrated(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  try {
+    await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
+  } catch (e) {
+    const errors = pageErrors.get(page) ?? [];
+    throw new Error(
+      `page ${path} (now at ${page.url()}) never hydrated: no main[data-hydrated="true"].\n` +
+        (errors.length ? `Browser errors:\n  ${errors.join('\n  ')}` : 'No browser errors were reported.') +
+        `\n${e}`,
+    );
+  }
+}
