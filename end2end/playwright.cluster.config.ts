@@ -1,4 +1,5 @@
-import { defineConfig, devices } from '@playwright/test';
+import { defineConfig } from '@playwright/test';
+import { chromium } from './chromium';
 
 // The browser journey through the cluster of scripts/cluster.sh: nginx on 127.0.0.1:3200
 // balancing two authkit instances (3201, 3202) that share a throwaway PostgreSQL.
@@ -25,28 +26,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  projects: [
-    {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        // Debian's Chromium: never run `npx playwright install` (no browser downloads here).
-        launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
-      },
-    },
-  ],
+  projects: [chromium],
   webServer: {
     // cluster.sh changes to the repository root itself; AUTHKIT_BIN is relative to it.
     command: 'bash ../scripts/cluster.sh',
