@@ -23,6 +23,8 @@ pub enum Field {
     Email,
     Username,
     Password,
+    /// The address an account is moving to (`POST /auth/email`).
+    NewEmail,
 }
 
 impl Field {
@@ -31,6 +33,7 @@ impl Field {
             Field::Email => "email",
             Field::Username => "username",
             Field::Password => "password",
+            Field::NewEmail => "new_email",
         }
     }
 }
@@ -48,6 +51,12 @@ impl FieldError {
             field,
             message: message.into(),
         }
+    }
+
+    /// The same refusal, about another field of the same kind (a new email address is
+    /// checked by the rules of every address).
+    pub fn about(self, field: Field) -> Self {
+        Self { field, ..self }
     }
 }
 

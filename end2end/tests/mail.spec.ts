@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gotoHydrated, recordPageErrors } from './support';
 
-// Journeys that go through a real mailbox: start-server.sh runs an SMTP server (aiosmtpd) that
-// stores every message in the Maildir $E2E_DATA_DIR/maildir; these tests read the links there.
+// Journeys that go through a real mailbox (forgot password, verify the address, change it):
+// start-server.sh runs an SMTP server (aiosmtpd) that stores every message in the Maildir
+// $E2E_DATA_DIR/maildir; these tests read the links there.
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a completely new passphrase 77';
@@ -93,4 +94,69 @@ test('a reset page opened without its token says so', async ({ page }) => {
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await expect(page.getByRole('alert')).toContainText('This link is incomplete');
+});
+
+test('sign up, verify from the mail: the profile shows the address as verified', async ({ page }) => {
+  const email = newEmail();
+  await gotoHydrated(page, '/signup');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Username', { exact: true }).fill('verifier');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator('main')).toContainText('not verified');
+  await page.getByRole('button', { name: 'Resend verification email' }).click();
+  await expect(page.getByRole('status')).toContainText('A verification link is on its way');
+
+  const link = await linkInMail(email, '/verify-email');
+  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await expect(page.getByRole('heading', { level: 1, name: 'Verify your email address' })).toBeVisible();
+  await page.getByRole('button', { name: 'Verify my email address' }).click();
+  await expect(page.getByRole('status')).toContainText('Your email address is verified.');
+  await page.getByRole('link', { name: 'Go to your profile' }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator('main')).toContainText('Your email address is verified.');
+  await expect(page.getByRole('button', { name: 'Resend verification email' })).toHaveCount(0);
+});
+
+test('change email: confirmed from the new address, then log in with it', async ({ page, request }) => {
+  const email = newEmail();
+  const newAddress = newEmail();
+  const signup = await request.post('/auth/signup', {
+    data: { email, password: PASSWORD, username: 'mover' },
+    headers: { Accept: 'application/json' },
+  });
+  expect(signup.status()).toBe(200);
+  await gotoHydrated(page, '/login');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+
+  await page.getByLabel('New email', { exact: true }).fill(newAddress);
+  await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Send confirmation link' }).click();
+  await expect(page.getByRole('status')).toContainText('A confirmation link is on its way to the new address');
+  await expect
+    .poll(() => mailsTo(email).some((m) => m.includes('Subject: Your AuthKit email address is being changed')))
+    .toBe(true);
+
+  const link = await linkInMail(newAddress, '/confirm-email');
+  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await expect(page.getByRole('heading', { level: 1, name: 'Confirm your new email address' })).toBeVisible();
+  await page.getByRole('button', { name: 'Use this address' }).click();
+  await expect(page.getByRole('status')).toContainText(`Your account's email address is now ${newAddress}.`);
+
+  await page.getByRole('link', { name: 'Go to your profile' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
+  await page.getByLabel('Email', { exact: true }).fill(newAddress);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator('main')).toContainText(newAddress);
+  await expect(page.locator('main')).toContainText('Your email address is verified.');
 });

@@ -16,11 +16,12 @@ pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
 pub use error::ApiError;
 pub use types::{
-    Account, Deleted, LoggedOut, Password, PasswordResetDone, ResetRequested, Role, TokenResponse, User, UserPage,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, LoggedOut, Password, PasswordResetDone, Role,
+    TokenResponse, User, UserPage,
 };
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth, recovery};
+use crate::server::{Edge, account, admin, auth, email_address, recovery};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -29,20 +30,23 @@ use leptos::server_fn::codec::{GetUrl, Json};
 pub const ACCESS_TOKEN_TTL_SECS: u64 = 30 * 60;
 
 /// `POST /auth/signup` `{"email","password","username"}` → 200 `{"id","email","username"}`,
-/// and a refresh-token cookie (the person is logged in).
+/// and a refresh-token cookie (the person is logged in) — no cookie while
+/// `REQUIRE_EMAIL_VERIFICATION` waits for the address. A verification link is mailed.
 ///
 /// 400 `Email already registered` (case-insensitive); 422 naming the field for invalid
 /// input or a missing, null or wrongly typed field.
 #[server(prefix = "/auth", endpoint = "signup", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn signup(email: String, password: Password, username: String) -> Result<User, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(auth::signup(edge.state(), edge.meta(), email, password, username).await)
+    edge.answer_signup(auth::signup(edge.state(), edge.meta(), email, password, username).await)
 }
 
 /// `POST /auth/login` `{"email","password"}` → 200 `{"access_token","token_type":"bearer"}`,
 /// and a refresh-token cookie.
 ///
-/// 401 `Incorrect email or password` for a wrong password and an unknown email alike.
+/// 401 `Incorrect email or password` for a wrong password and an unknown email alike;
+/// with `REQUIRE_EMAIL_VERIFICATION`, 403 `Email not verified` after the right password
+/// of an unverified address (and a fresh link is mailed).
 #[server(prefix = "/auth", endpoint = "login", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn login(email: String, password: Password) -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
@@ -85,7 +89,7 @@ pub async fn logout_all() -> Result<LoggedOut, ApiError> {
     edge.answer_ending_session(result.await)
 }
 
-/// `GET /auth/account` (Bearer) → 200 `{"id","email","username","role"}`.
+/// `GET /auth/account` (Bearer) → 200 `{"id","email","username","role","email_verified"}`.
 #[server(prefix = "/auth", endpoint = "account", input = GetUrl, output = Json, client = BearerClient)]
 pub async fn get_account() -> Result<Account, ApiError> {
     let edge = Edge::begin().await?;
@@ -126,7 +130,7 @@ pub async fn delete_account(password: Password) -> Result<Deleted, ApiError> {
 /// account, a reset link is on its way"}`, for every well-formed address alike (a mail goes
 /// out only when it has an account). 422 for a malformed address; 429 when throttled.
 #[server(prefix = "/auth", endpoint = "password-reset/request", input = ApiJson, output = Json, client = BearerClient)]
-pub async fn request_password_reset(email: String) -> Result<ResetRequested, ApiError> {
+pub async fn request_password_reset(email: String) -> Result<Accepted, ApiError> {
     let edge = Edge::begin().await?;
     edge.answer_accepted(recovery::request_reset(edge.state(), edge.meta(), email).await)
 }
@@ -138,6 +142,46 @@ pub async fn request_password_reset(email: String) -> Result<ResetRequested, Api
 pub async fn reset_password(token: String, new_password: Password) -> Result<PasswordResetDone, ApiError> {
     let edge = Edge::begin().await?;
     edge.answer(recovery::reset_password(edge.state(), &token, new_password).await)
+}
+
+/// `POST /auth/verify-email` `{"token"}` → 200 `{"email_verified":true}`: the link mailed
+/// at signup (or resent). No login needed. 400 `Invalid or expired link`.
+#[server(prefix = "/auth", endpoint = "verify-email", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn verify_email(token: String) -> Result<EmailVerified, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer(email_address::verify_email(edge.state(), &token).await)
+}
+
+/// `POST /auth/verify-email/resend` (Bearer) → 202 `{"detail"}`: a new verification link.
+/// 400 `Email already verified`; 429 beyond `ACCOUNT_MAILS_PER_HOUR`.
+#[server(prefix = "/auth", endpoint = "verify-email/resend", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn resend_verification() -> Result<Accepted, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { email_address::resend_verification(edge.state(), &edge.principal().await?).await };
+    edge.answer_accepted(result.await)
+}
+
+/// `POST /auth/email` `{"new_email","password"}` (Bearer) → 202 `{"detail"}`: a confirmation
+/// link goes to the new address and a notice to the old one; the address changes only when
+/// the link is opened. 401 wrong password; 400 `Email already registered`; 422 invalid
+/// address; 429 beyond `ACCOUNT_MAILS_PER_HOUR`.
+#[server(prefix = "/auth", endpoint = "email", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn change_email(new_email: String, password: Password) -> Result<Accepted, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async {
+        let principal = edge.principal().await?;
+        email_address::request_change(edge.state(), &principal, new_email, password).await
+    };
+    edge.answer_accepted(result.await)
+}
+
+/// `POST /auth/email/confirm` `{"token"}` → 200 `{"email","email_verified":true}`: the
+/// account now has the new address, verified. No login needed. 400 `Invalid or expired
+/// link`, or `Email already registered` if the address was taken meanwhile.
+#[server(prefix = "/auth", endpoint = "email/confirm", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn confirm_email_change(token: String) -> Result<EmailChanged, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer(email_address::confirm_change(edge.state(), &token).await)
 }
 
 /// `GET /admin/users?limit=&offset=` (admin) → 200 `{"users":[...],"total","limit","offset"}`.

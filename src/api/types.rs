@@ -37,13 +37,15 @@ impl Role {
     }
 }
 
-/// A user as the account page and the admin list see it: `User` plus the role.
+/// A user as the account page and the admin list see it: `User` plus the role and
+/// whether the address is verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: i64,
     pub email: String,
     pub username: String,
     pub role: Role,
+    pub email_verified: bool,
 }
 
 /// One page of the admin user list.
@@ -61,10 +63,24 @@ pub struct LoggedOut {
     pub sessions_revoked: u64,
 }
 
-/// The answer to a password-reset request: the same for every address.
+/// A 202 answer: something was set in motion (a mail on its way). A password-reset
+/// request gets the same one for every address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResetRequested {
+pub struct Accepted {
     pub detail: String,
+}
+
+/// The answer to a verification link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailVerified {
+    pub email_verified: bool,
+}
+
+/// The answer to a confirmed email change: the account's address now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    pub email: String,
+    pub email_verified: bool,
 }
 
 /// The answer to a password reset.

@@ -4,8 +4,10 @@
 use super::auth::{Principal, SessionIssued, confirm_password, screen_new_password, start_session};
 use super::email_tokens::EmailTokens;
 use super::error::AuthError;
+use super::mail::outbox::Outbox;
+use super::mail::templates;
 use super::state::AppState;
-use super::users::Guarded;
+use super::users::{Guarded, UserStore};
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
 use crate::validation::{NewPassword, Username};
 
@@ -40,9 +42,14 @@ pub async fn change_password(
     confirm_password(state, principal, current).await?;
     screen_new_password(state, &new).await?;
     let hash = state.hasher.hash(new.into_password().into_secret()).await?;
-    state.users.update_password_hash(user.id, &hash).await?;
-    // Reset links mailed before the change must not undo it.
-    EmailTokens::revoke_all(&mut *state.database.pool().acquire().await?, user.id).await?;
+    let mut tx = state.database.pool().begin().await?;
+    UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
+    // Links mailed before the change (a reset, an address change) must not undo it.
+    EmailTokens::revoke_all(&mut tx, user.id).await?;
+    // If it was not the owner, the owner learns of it from their mailbox.
+    Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
+    tx.commit().await?;
+    state.mail.wake_worker();
     let revoked = state.sessions.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password changed");
     start_session(state, user.id, &hash).await

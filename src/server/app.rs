@@ -4,8 +4,7 @@
 
 use super::config::{Config, ConnectionLimits};
 use super::http::build_router;
-use super::sessions::{SessionStore, now_secs};
-use super::shared_limiter::SharedBuckets;
+use super::sessions::now_secs;
 use super::state::AppState;
 use anyhow::Context;
 use axum::Router;
@@ -32,7 +31,7 @@ impl App {
     /// Prepares the data folder, opens and migrates the database, and builds the router.
     pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let state = AppState::new(config).await?;
-        tokio::spawn(purge(state.sessions.clone(), state.shared_buckets.clone()));
+        tokio::spawn(purge(state.clone()));
         super::mail::start_worker(config, &state.mail)?;
         Ok(Self {
             router: build_router(config, state, leptos_options),
@@ -110,26 +109,39 @@ impl App {
 /// How often dead rows are deleted, and how long a revoked session is kept first.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const KEEP_REVOKED: Duration = Duration::from_secs(24 * 3600);
+/// A sent message's row (its bodies already blanked) is kept this long for the operator.
+const KEEP_SENT: Duration = Duration::from_secs(24 * 3600);
 
-/// Deletes expired and long-revoked sessions, and drained throttle buckets (when they
-/// are in the database), now and then every hour, so the tables hold only rows that can
-/// still matter. With several instances each purges; the deletes are idempotent.
-async fn purge(sessions: SessionStore, buckets: Option<SharedBuckets>) {
+/// Deletes the rows that can no longer matter, now and then every hour: expired and
+/// long-revoked sessions, expired mail links, messages sent more than a day ago, and
+/// drained throttle buckets (when they are in the database). With several instances
+/// each purges; the deletes are idempotent.
+async fn purge(state: AppState) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
-        match sessions.purge(now_secs(), KEEP_REVOKED).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "deleted expired and revoked sessions"),
-            Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
+        let now = now_secs();
+        let keep = i64::try_from(KEEP_SENT.as_secs()).unwrap_or(i64::MAX);
+        report(
+            "expired and revoked sessions",
+            state.sessions.purge(now, KEEP_REVOKED).await,
+        );
+        report("expired mail links", state.email_tokens.purge(now).await);
+        report(
+            "sent mail",
+            state.mail.outbox.purge_sent(now.saturating_sub(keep)).await,
+        );
+        if let Some(buckets) = &state.shared_buckets {
+            report("drained throttle buckets", buckets.purge().await);
         }
-        if let Some(buckets) = &buckets {
-            match buckets.purge().await {
-                Ok(0) => {}
-                Ok(purged) => tracing::info!(purged, "deleted drained throttle buckets"),
-                Err(e) => tracing::warn!(error = %e, "could not purge throttle buckets"),
-            }
-        }
+    }
+}
+
+fn report(what: &str, purged: Result<u64, sqlx::Error>) {
+    match purged {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "deleted {what}"),
+        Err(e) => tracing::warn!(error = %e, "could not purge {what}"),
     }
 }
 

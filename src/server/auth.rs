@@ -3,6 +3,7 @@
 //! HTTP; the edge (`super::edge` for server functions, `super::http::rest` for the REST
 //! forms) turns what they return into status, cookies and body.
 
+use super::email_address::send_verification;
 use super::error::AuthError;
 use super::login_throttle::Source;
 use super::password::PasswordHasher;
@@ -10,7 +11,7 @@ use super::password_policy::check_not_guessable;
 use super::request_meta::{Bearer, RequestMeta};
 use super::sessions::{IssuedSession, RefreshRefused, RefreshToken};
 use super::state::AppState;
-use super::users::{CreateUserError, StoredUser};
+use super::users::StoredUser;
 use crate::api::{LoggedOut, Password, Role, TokenResponse, User};
 use crate::validation::{Email, NewAccount, NewPassword, check_login_password};
 
@@ -181,12 +182,15 @@ pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Resu
     let user = state
         .users
         .create(account.email(), account.username(), &password_hash, role)
-        .await
-        .map_err(|e| match e {
-            CreateUserError::EmailTaken => AuthError::EmailTaken,
-            CreateUserError::Database(e) => AuthError::from(e),
-        })?;
+        .await?;
     Ok(Registered { user, password_hash })
+}
+
+/// What a signup ends with: logged in at once, or (with `REQUIRE_EMAIL_VERIFICATION`)
+/// only the account, until its address is verified.
+pub enum SignedUp {
+    LoggedIn(SessionIssued<User>),
+    VerifyFirst(User),
 }
 
 #[tracing::instrument(name = "signup", skip_all, fields(user_id))]
@@ -196,12 +200,21 @@ pub async fn signup(
     email: String,
     password: Password,
     username: String,
-) -> Result<SessionIssued<User>, AuthError> {
+) -> Result<SignedUp, AuthError> {
     throttle_client(state, meta).await?;
     let account = NewAccount::parse(&email, &username, password)?;
     let email = account.email().as_str().to_owned();
     let Registered { user, password_hash } = register(state, account, Role::User).await?;
     tracing::Span::current().record("user_id", user.id);
+    // The account exists whatever happens to its mail: a failure here is logged, and the
+    // link can be asked for again (from the profile, or by logging in).
+    if let Err(e) = send_verification(state, user.id, &email).await {
+        tracing::warn!(error = %e, "could not queue the verification mail");
+    }
+    if state.require_verified_email {
+        tracing::debug!("user signed up; no session until the address is verified");
+        return Ok(SignedUp::VerifyFirst(user));
+    }
     // Signing up logs in: the refresh cookie lets the UI get an access token without
     // sending the password again. The response body keeps the original contract.
     let session = state
@@ -211,11 +224,11 @@ pub async fn signup(
         .ok_or(AuthError::InvalidToken("account deleted during signup"))?;
     tracing::debug!("user signed up");
     // Signing up counts as this browser's first login to the account.
-    Ok(SessionIssued {
+    Ok(SignedUp::LoggedIn(SessionIssued {
         body: user,
         refresh_token: session.refresh_token,
         device_token: Some(state.devices.issue(&email)?),
-    })
+    }))
 }
 
 #[tracing::instrument(name = "login", skip_all, fields(user_id))]
@@ -249,8 +262,12 @@ pub async fn login(
         .settle(verify_credentials(state, &email, &password).await)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
+    tracing::Span::current().record("user_id", user.id);
+    if state.require_verified_email && !user.email_verified() {
+        refuse_unverified(state, &user).await;
+        return Err(AuthError::EmailNotVerified);
+    }
     let (user_id, stored_hash) = (user.id, user.password_hash);
-    tracing::Span::current().record("user_id", user_id);
     let mut credential = stored_hash;
     if matched == Matched::AsTyped || PasswordHasher::needs_rehash(&credential) {
         // The hash was made from the password as typed (before normalisation), or with
@@ -273,6 +290,19 @@ pub async fn login(
     issued.device_token = Some(state.devices.issue(&account)?);
     tracing::debug!("user logged in");
     Ok(issued)
+}
+
+/// The right password for an unverified address, while verification is required: the
+/// person is sent a fresh link (within the account's mail allowance), since without a
+/// session they cannot ask for one from the profile.
+async fn refuse_unverified(state: &AppState, user: &StoredUser) {
+    let allowed = state.account_mails.acquire(&user.id).await;
+    if matches!(allowed, Ok(Ok(())))
+        && let Err(e) = send_verification(state, user.id, &user.email).await
+    {
+        tracing::warn!(error = %e, "could not queue the verification mail");
+    }
+    tracing::info!("login refused: email not verified");
 }
 
 /// Exchanges the refresh token for a new access token and the token's successor. A

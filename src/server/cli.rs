@@ -16,6 +16,7 @@ use super::config::Config;
 use super::copy_data::copy_data;
 use super::error::AuthError;
 use super::state::AppState;
+use super::users::UserStore;
 use crate::api::{Password, Role};
 use crate::validation::{Email, NewAccount};
 use anyhow::{Context, bail};
@@ -102,6 +103,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             match register(&state, account, Role::Admin).await {
                 Ok(registered) => {
                     let user = registered.user;
+                    // The operator vouches for the address they typed: an admin is never
+                    // locked out by REQUIRE_EMAIL_VERIFICATION.
+                    let mut connection = state.database.pool().acquire().await?;
+                    UserStore::mark_verified(&mut connection, user.id, &user.email).await?;
                     println!("created admin {} (id {})", user.email, user.id)
                 }
                 Err(AuthError::EmailTaken) => {

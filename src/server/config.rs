@@ -62,6 +62,12 @@ pub struct MailSettings {
     pub link_base: String,
     /// How long a password-reset link works (`PASSWORD_RESET_TTL_MINUTES`).
     pub reset_ttl: Duration,
+    /// How long an address-verification link works (`EMAIL_VERIFICATION_TTL_HOURS`).
+    pub verification_ttl: Duration,
+    /// How long the confirmation link of an email change works (`EMAIL_CHANGE_TTL_MINUTES`).
+    pub change_ttl: Duration,
+    /// Whether an unverified address may log in (`REQUIRE_EMAIL_VERIFICATION`).
+    pub require_verified_email: bool,
     /// The longest wait between two delivery attempts of one message (`MAIL_RETRY_MAX_SECS`).
     pub retry_max: Duration,
 }
@@ -85,6 +91,9 @@ pub struct Limits {
     pub refreshes_per_ip_per_minute: u32,
     /// Password-reset mails asked for per address per hour.
     pub resets_per_address_per_hour: u32,
+    /// Mails a logged-in account may ask for per hour (verification links resent, email
+    /// changes).
+    pub account_mails_per_hour: u32,
     /// At most this many accounts and addresses are tracked at once (bounded memory).
     pub max_tracked_keys: u64,
 }
@@ -167,6 +176,7 @@ impl Config {
             refreshes_per_session_per_minute: u32::try_from(number("REFRESH_RATE_PER_SESSION_PER_MINUTE", 10)?)?.max(1),
             refreshes_per_ip_per_minute: u32::try_from(number("REFRESH_RATE_PER_IP_PER_MINUTE", 120)?)?.max(1),
             resets_per_address_per_hour: u32::try_from(number("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 5)?)?.max(1),
+            account_mails_per_hour: u32::try_from(number("ACCOUNT_MAILS_PER_HOUR", 5)?)?.max(1),
             max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),
         };
         let hashing = Hashing {
@@ -213,6 +223,13 @@ impl Config {
                 .trim_end_matches('/')
                 .to_owned(),
             reset_ttl: Duration::from_secs(number("PASSWORD_RESET_TTL_MINUTES", 30)?.clamp(1, 24 * 60) * 60),
+            verification_ttl: Duration::from_secs(number("EMAIL_VERIFICATION_TTL_HOURS", 24)?.clamp(1, 30 * 24) * 3600),
+            change_ttl: Duration::from_secs(number("EMAIL_CHANGE_TTL_MINUTES", 60)?.clamp(1, 24 * 60) * 60),
+            require_verified_email: match var("REQUIRE_EMAIL_VERIFICATION").as_deref() {
+                None | Some("false") | Some("0") => false,
+                Some("true") | Some("1") => true,
+                Some(other) => bail!("REQUIRE_EMAIL_VERIFICATION must be true or false, got {other:?}"),
+            },
             retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECS", 300)?.max(1)),
         };
         if production {
@@ -420,5 +437,23 @@ mod tests {
         assert!(dev.mail.smtp_url.is_none());
         assert_eq!(dev.mail.link_base, "http://127.0.0.1:3000");
         assert_eq!(dev.mail.reset_ttl, Duration::from_secs(30 * 60));
+        assert_eq!(dev.mail.verification_ttl, Duration::from_secs(24 * 3600));
+        assert_eq!(dev.mail.change_ttl, Duration::from_secs(3600));
+        assert!(!dev.mail.require_verified_email);
+        let tuned = [
+            ("JWT_SECRET", GOOD),
+            ("REQUIRE_EMAIL_VERIFICATION", "true"),
+            ("EMAIL_VERIFICATION_TTL_HOURS", "48"),
+            ("EMAIL_CHANGE_TTL_MINUTES", "15"),
+        ];
+        let tuned = config(&tuned, dir.path()).unwrap();
+        assert!(tuned.mail.require_verified_email);
+        assert_eq!(tuned.mail.verification_ttl, Duration::from_secs(48 * 3600));
+        assert_eq!(tuned.mail.change_ttl, Duration::from_secs(15 * 60));
+        let typo = config(
+            &[("JWT_SECRET", GOOD), ("REQUIRE_EMAIL_VERIFICATION", "yes")],
+            dir.path(),
+        );
+        assert!(typo.err().unwrap().to_string().contains("REQUIRE_EMAIL_VERIFICATION"));
     }
 }

@@ -35,6 +35,7 @@ struct UserRow {
     password_hash: String,
     role: String,
     created_at: String,
+    email_verified_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -91,12 +92,12 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
             "the target database is not empty ({users_there} users, {sessions_there} sessions): copy-data only fills an empty one"
         );
     }
-    let users: Vec<UserRow> =
-        sqlx::query_as(
-            "SELECT id, email, username, password_hash, role, CAST(created_at AS TEXT) AS created_at FROM users ORDER BY id",
-        )
-            .fetch_all(source.pool())
-            .await?;
+    let users: Vec<UserRow> = sqlx::query_as(
+        "SELECT id, email, username, password_hash, role, CAST(created_at AS TEXT) AS created_at, \
+             email_verified_at FROM users ORDER BY id",
+    )
+    .fetch_all(source.pool())
+    .await?;
     let sessions: Vec<SessionRow> = sqlx::query_as(
         "SELECT id, user_id, created_at, expires_at, generation, refresh_seed FROM sessions \
          WHERE revoked_at IS NULL AND expires_at > $1 ORDER BY created_at",
@@ -113,8 +114,8 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     let mut tx = target.pool().begin().await?;
     for user in &users {
         sqlx::query(
-            "INSERT INTO users (id, email, username, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMP) AT TIME ZONE 'UTC')",
+            "INSERT INTO users (id, email, username, password_hash, role, created_at, email_verified_at) \
+             VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMP) AT TIME ZONE 'UTC', $7)",
         )
         .bind(user.id)
         .bind(&user.email)
@@ -122,6 +123,7 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
         .bind(&user.password_hash)
         .bind(&user.role)
         .bind(&user.created_at)
+        .bind(user.email_verified_at)
         .execute(&mut *tx)
         .await
         .with_context(|| format!("copying user {}", user.id))?;

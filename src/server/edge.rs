@@ -4,12 +4,12 @@
 //! [`Principal`] — and the `answer*` methods turn what the services return into the
 //! response: status and headers for an error, the refresh cookie for a session.
 
-use super::auth::{Principal, SessionIssued, authenticate};
+use super::auth::{Principal, SessionIssued, SignedUp, authenticate};
 use super::error::{AuthError, ErrorReply};
 use super::request_meta::RequestMeta;
 use super::sessions::RefreshToken;
 use super::state::AppState;
-use crate::api::ApiError;
+use crate::api::{ApiError, User};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use leptos::prelude::use_context;
@@ -68,13 +68,24 @@ impl Edge {
     /// For operations that start or renew a session: the new refresh token goes into
     /// the cookie, the body to the client.
     pub fn answer_with_session<T>(&self, result: Result<SessionIssued<T>, AuthError>) -> Result<T, ApiError> {
-        self.answer(result).map(|issued| {
-            self.set_refresh_cookie(&issued.refresh_token);
-            if let Some(device) = &issued.device_token {
-                self.set_cookie(self.state.cookies.device(device));
-            }
-            issued.body
+        self.answer(result).map(|issued| self.deliver(issued))
+    }
+
+    /// A signup: with a session when the account may log in at once, without one while
+    /// its address awaits verification.
+    pub fn answer_signup(&self, result: Result<SignedUp, AuthError>) -> Result<User, ApiError> {
+        self.answer(result).map(|signed_up| match signed_up {
+            SignedUp::LoggedIn(issued) => self.deliver(issued),
+            SignedUp::VerifyFirst(user) => user,
         })
+    }
+
+    fn deliver<T>(&self, issued: SessionIssued<T>) -> T {
+        self.set_refresh_cookie(&issued.refresh_token);
+        if let Some(device) = &issued.device_token {
+            self.set_cookie(self.state.cookies.device(device));
+        }
+        issued.body
     }
 
     /// For operations that only start something (a mail on its way): 202 Accepted.

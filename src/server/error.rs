@@ -5,6 +5,7 @@
 //! panic catcher all answer through it.
 
 use super::password::HashError;
+use super::users::EmailWriteError;
 use crate::api::ApiError;
 use crate::validation::FieldError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -38,6 +39,13 @@ pub enum AuthError {
     /// A link from a mail that is used, expired, for something else, or made up.
     #[error("Invalid or expired link")]
     InvalidLink,
+    /// The right password, but `REQUIRE_EMAIL_VERIFICATION` is on and the address is not
+    /// verified yet. Said only after the password matched, so it reveals nothing new.
+    #[error("Email not verified")]
+    EmailNotVerified,
+    /// A verification link was asked for an address that is verified already.
+    #[error("Email already verified")]
+    AlreadyVerified,
     /// The change would leave nobody able to administer.
     #[error("There must always be at least one admin: make someone else an admin first")]
     LastAdmin,
@@ -89,13 +97,15 @@ impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
             AuthError::InvalidInput(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::EmailTaken | AuthError::UnreadableBody | AuthError::InvalidLink => StatusCode::BAD_REQUEST,
+            AuthError::EmailTaken | AuthError::UnreadableBody | AuthError::InvalidLink | AuthError::AlreadyVerified => {
+                StatusCode::BAD_REQUEST
+            }
             AuthError::InvalidCredentials
             | AuthError::WrongPassword
             | AuthError::MissingToken
             | AuthError::InvalidToken(_)
             | AuthError::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
-            AuthError::Forbidden | AuthError::CrossSiteRequest => StatusCode::FORBIDDEN,
+            AuthError::Forbidden | AuthError::CrossSiteRequest | AuthError::EmailNotVerified => StatusCode::FORBIDDEN,
             AuthError::UnknownUser => StatusCode::NOT_FOUND,
             AuthError::LastAdmin => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -144,6 +154,15 @@ impl From<sqlx::Error> for AuthError {
             return AuthError::Unavailable;
         }
         AuthError::internal(error)
+    }
+}
+
+impl From<EmailWriteError> for AuthError {
+    fn from(error: EmailWriteError) -> Self {
+        match error {
+            EmailWriteError::EmailTaken => AuthError::EmailTaken,
+            EmailWriteError::Database(e) => AuthError::from(e),
+        }
     }
 }
 

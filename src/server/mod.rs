@@ -7,8 +7,9 @@
 //!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
 //!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
 //! - The services, plain async functions over `&AppState` and explicit inputs:
-//!   [`auth`], [`account`], [`admin`], [`recovery`] (forgotten passwords) — also used by
-//!   the [`cli`]; [`mail`] sends what they write to the outbox.
+//!   [`auth`], [`account`], [`admin`], [`recovery`] (forgotten passwords),
+//!   [`email_address`] (verifying and changing it) — also used by the [`cli`]; [`mail`]
+//!   sends what they write to the outbox, [`email_tokens`] keeps the links' secrets.
 //! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
 //!   the throttles ([`throttle`] over [`limiter`] in memory and [`shared_limiter`] in the
 //!   database), [`server_keys`].
@@ -26,6 +27,7 @@ pub mod data_dir;
 pub mod database;
 pub mod device;
 pub mod edge;
+pub mod email_address;
 pub mod email_tokens;
 pub mod error;
 pub mod http;

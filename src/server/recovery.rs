@@ -13,13 +13,13 @@ use super::mail::templates;
 use super::request_meta::RequestMeta;
 use super::state::AppState;
 use super::users::UserStore;
-use crate::api::{Password, PasswordResetDone, ResetRequested};
+use crate::api::{Accepted, Password, PasswordResetDone};
 use crate::validation::{Email, NewPassword};
 
 pub const RESET_REQUESTED: &str = "If that address has an account, a reset link is on its way";
 
 #[tracing::instrument(name = "password_reset_request", skip_all)]
-pub async fn request_reset(state: &AppState, meta: &RequestMeta, email: String) -> Result<ResetRequested, AuthError> {
+pub async fn request_reset(state: &AppState, meta: &RequestMeta, email: String) -> Result<Accepted, AuthError> {
     let email = Email::parse(&email)?;
     state
         .auth_requests
@@ -37,7 +37,7 @@ pub async fn request_reset(state: &AppState, meta: &RequestMeta, email: String) 
             tracing::warn!(error = %e, "could not queue a password-reset mail");
         }
     });
-    Ok(ResetRequested {
+    Ok(Accepted {
         detail: RESET_REQUESTED.to_owned(),
     })
 }
@@ -47,14 +47,10 @@ async fn send_reset_link(state: &AppState, email: &Email) -> Result<(), sqlx::Er
     let Some(user) = state.users.find_by_email(email).await? else {
         return Ok(());
     };
-    let mut tx = state.database.pool().begin().await?;
-    let token = EmailTokens::issue(&mut tx, user.id, Purpose::PasswordReset, state.mail.reset_ttl).await?;
-    let minutes = state.mail.reset_ttl.as_secs() / 60;
-    let mail = templates::password_reset(&user.email, &state.mail.link_base, &token, minutes);
-    Outbox::enqueue(&mut tx, &mail).await?;
-    tx.commit().await?;
-    state.mail.wake_worker();
-    Ok(())
+    state
+        .mail
+        .send_link(user.id, Purpose::PasswordReset, &user.email, &[])
+        .await
 }
 
 /// Sets a new password with a reset token: the same policy as everywhere, every session
@@ -78,10 +74,14 @@ pub async fn reset_password(
 
     let mut tx = state.database.pool().begin().await?;
     // Of two resets with one token (or a reset racing a newer link's), one wins here.
-    if EmailTokens::consume(&mut tx, token, Purpose::PasswordReset).await? != Some(user.id) {
-        return Err(AuthError::InvalidLink);
-    }
+    let redeemed = EmailTokens::consume(&mut tx, token, Purpose::PasswordReset)
+        .await?
+        .filter(|redeemed| redeemed.user_id == user.id)
+        .ok_or(AuthError::InvalidLink)?;
     UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
+    // The link was opened from the account's mailbox: the address receives mail (unless
+    // the account has moved to another address since the link was sent).
+    UserStore::mark_verified(&mut tx, user.id, &redeemed.address).await?;
     EmailTokens::revoke_all(&mut tx, user.id).await?;
     Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
     tx.commit().await?;

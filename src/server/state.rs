@@ -36,8 +36,12 @@ pub struct AppState {
     /// Refreshes per session (its id, as the cookie names it) and per client network.
     pub refreshes_per_session: Arc<Throttle<String>>,
     pub refreshes_per_network: Arc<Throttle<Network>>,
-    /// Password-reset mails asked for per address.
+    /// Mails with a link asked for per address (password resets, new addresses).
     pub reset_requests_per_address: Arc<Throttle<String>>,
+    /// Mails a logged-in account asks for (verification resent, email changes).
+    pub account_mails: Arc<Throttle<i64>>,
+    /// `REQUIRE_EMAIL_VERIFICATION`: an unverified address cannot log in.
+    pub require_verified_email: bool,
     pub email_tokens: EmailTokens,
     /// The outbox and the bell of the delivery worker (`App::build` starts it).
     pub mail: Mailer,
@@ -108,6 +112,14 @@ impl AppState {
                 max_keys,
                 shared_buckets.clone(),
             )),
+            account_mails: Arc::new(Throttle::new(
+                "account_mails",
+                limits.account_mails_per_hour,
+                Duration::from_secs(3600),
+                max_keys,
+                shared_buckets.clone(),
+            )),
+            require_verified_email: config.mail.require_verified_email,
             email_tokens: EmailTokens::new(database.pool().clone()),
             mail: Mailer::new(&database, &config.mail),
             shared_buckets,

@@ -24,6 +24,13 @@ impl BucketKey for String {
     }
 }
 
+/// An account, by its id.
+impl BucketKey for i64 {
+    fn bucket_key(&self) -> String {
+        self.to_string()
+    }
+}
+
 pub struct Throttle<K> {
     local: RateLimiter<K>,
     shared: Option<(SharedBuckets, BucketSpec)>,

@@ -3,14 +3,15 @@
 //! (see [`UserStore::set_role`]).
 
 use super::database::{Backend, Database};
+use super::sessions::now_secs;
 use crate::api::{Account, Role, User};
 use crate::validation::{Email, Username};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 /// The columns of an account as the API shows it (no password hash).
 macro_rules! account_columns {
     () => {
-        "id, email, username, role"
+        "id, email, username, role, email_verified_at"
     };
 }
 /// The columns of [`StoredUser`]: the account and its password hash. (Macros, not
@@ -62,11 +63,17 @@ pub struct StoredUser {
     pub username: String,
     pub password_hash: String,
     pub role: String,
+    /// When the address was shown to receive mail (Unix seconds); `None` until then.
+    pub email_verified_at: Option<i64>,
 }
 
 impl StoredUser {
     pub fn role(&self) -> Role {
         role_of(&self.role)
+    }
+
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
     }
 
     pub fn account(&self) -> Account {
@@ -75,6 +82,7 @@ impl StoredUser {
             email: self.email.clone(),
             username: self.username.clone(),
             role: self.role(),
+            email_verified: self.email_verified(),
         }
     }
 }
@@ -91,6 +99,7 @@ struct AccountRow {
     email: String,
     username: String,
     role: String,
+    email_verified_at: Option<i64>,
 }
 
 impl From<AccountRow> for Account {
@@ -100,6 +109,7 @@ impl From<AccountRow> for Account {
             email: row.email,
             username: row.username,
             role: role_of(&row.role),
+            email_verified: row.email_verified_at.is_some(),
         }
     }
 }
@@ -114,13 +124,22 @@ impl From<StoredUser> for User {
     }
 }
 
-/// What can go wrong when creating a user.
+/// What can go wrong when writing a user's email (creating the user, changing the address).
 #[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
+pub enum EmailWriteError {
     #[error("email already registered")]
     EmailTaken,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl EmailWriteError {
+    fn from_insert(error: sqlx::Error) -> Self {
+        match error.as_database_error() {
+            Some(db) if db.is_unique_violation() => EmailWriteError::EmailTaken,
+            _ => EmailWriteError::Database(error),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -151,7 +170,7 @@ impl UserStore {
         username: &Username,
         password_hash: &str,
         role: Role,
-    ) -> Result<User, CreateUserError> {
+    ) -> Result<User, EmailWriteError> {
         sqlx::query_as::<_, (i64,)>(
             "INSERT INTO users (email, username, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -166,10 +185,40 @@ impl UserStore {
             email: email.as_str().to_owned(),
             username: username.as_str().to_owned(),
         })
-        .map_err(|e| match e.as_database_error() {
-            Some(db) if db.is_unique_violation() => CreateUserError::EmailTaken,
-            _ => CreateUserError::Database(e),
-        })
+        .map_err(EmailWriteError::from_insert)
+    }
+
+    /// Records that the account's address is `email` and receives mail (the link mailed
+    /// to it was opened). Nothing happens if the account's address is another by now.
+    /// Returns whether the account has that address.
+    pub async fn mark_verified(connection: &mut AnyConnection, id: i64, email: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND email = $2",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(now_secs())
+        .execute(connection)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the account the address `email`, confirmed from it (so verified). Like a
+    /// signup, a taken address is detected by the unique index, also when two accounts
+    /// claim it at the same moment. `None` if the account no longer exists.
+    pub async fn set_verified_email(
+        connection: &mut AnyConnection,
+        id: i64,
+        email: &str,
+    ) -> Result<Option<()>, EmailWriteError> {
+        let done = sqlx::query("UPDATE users SET email = $1, email_verified_at = $2 WHERE id = $3")
+            .bind(email)
+            .bind(now_secs())
+            .bind(id)
+            .execute(connection)
+            .await
+            .map_err(EmailWriteError::from_insert)?;
+        Ok((done.rows_affected() == 1).then_some(()))
     }
 
     pub async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>, sqlx::Error> {

@@ -9,6 +9,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+/// The server's answer to the right password of an unverified address, when it
+/// requires verified addresses (it mails a fresh link then).
+const NOT_VERIFIED: &str = "Email not verified";
+
 #[derive(Clone)]
 struct LoginForm {
     email: String,
@@ -56,6 +60,9 @@ pub fn LoginPage() -> impl IntoView {
                 <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
                 <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password />
                 <FormAlert message=flow.error />
+                <Show when=move || flow.error.with(|e| e.as_deref() == Some(NOT_VERIFIED))>
+                    <p class="notice">"We have mailed you a new verification link: open it, then log in."</p>
+                </Show>
                 <SubmitButton label="Log in" pending_label="Logging in…" pending=flow.pending />
             </form>
             <p class="switch"><A href="/forgot-password">"Forgot your password?"</A></p>

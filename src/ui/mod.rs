@@ -4,6 +4,7 @@ mod admin;
 mod form;
 mod home;
 mod login;
+mod mail_links;
 mod profile;
 mod recovery;
 mod refresh_lock;
@@ -67,6 +68,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=login::LoginPage />
                     <Route path=StaticSegment("forgot-password") view=recovery::ForgotPasswordPage />
                     <Route path=StaticSegment("reset-password") view=recovery::ResetPasswordPage />
+                    <Route path=StaticSegment("verify-email") view=mail_links::VerifyEmailPage />
+                    <Route path=StaticSegment("confirm-email") view=mail_links::ConfirmEmailPage />
                     <Route path=StaticSegment("profile") view=profile::ProfilePage />
                     <Route path=StaticSegment("admin") view=admin::AdminPage />
                 </Routes>

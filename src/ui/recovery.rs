@@ -1,10 +1,11 @@
 //! Forgotten passwords: `/forgot-password` asks for a reset link by mail, and
 //! `/reset-password` (the link's page) sets the new password. The link carries its token
 //! in the URL fragment (`#token=…`), which the browser never sends to a server; the page
-//! reads it and posts it.
+//! reads it and posts it (`super::mail_links`).
 
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
-use crate::api::{Password, PasswordResetDone, ResetRequested, request_password_reset, reset_password};
+use super::mail_links::{INCOMPLETE_LINK, token_in};
+use crate::api::{Accepted, Password, PasswordResetDone, request_password_reset, reset_password};
 use crate::validation::{Email, NewPassword};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,7 +21,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             let email = email.clone();
             async move { request_password_reset(email).await }
         },
-        move |answer: ResetRequested| sent.set(Some(answer.detail)),
+        move |answer: Accepted| sent.set(Some(answer.detail)),
     );
     let on_submit = flow.on_submit(move || {
         let email = email.get_untracked();
@@ -44,16 +45,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     }
 }
 
-/// The token in a fragment like `#token=abc`.
-fn token_in(fragment: &str) -> Option<String> {
-    fragment
-        .trim_start_matches('#')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .filter(|token| !token.is_empty())
-        .map(str::to_owned)
-}
-
 #[derive(Clone)]
 struct ResetForm {
     token: String,
@@ -73,8 +64,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         move |_: PasswordResetDone| done.set(true),
     );
     let on_submit = flow.on_submit(move || {
-        let token = token_in(&location.hash.get_untracked())
-            .ok_or("This link is incomplete: open the link from the mail again.")?;
+        let token = token_in(&location.hash.get_untracked()).ok_or(INCOMPLETE_LINK)?;
         let password = Password::new(password.get_untracked());
         // The server also checks the password against the account's email and username.
         NewPassword::parse(password.clone(), "", "").map_err(|e| e.message)?;
@@ -100,18 +90,5 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     })
             }}
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::token_in;
-
-    #[test]
-    fn the_token_is_read_from_the_fragment() {
-        assert_eq!(token_in("#token=abc123").as_deref(), Some("abc123"));
-        assert_eq!(token_in("#x=1&token=abc").as_deref(), Some("abc"));
-        assert_eq!(token_in("#token="), None);
-        assert_eq!(token_in(""), None);
     }
 }

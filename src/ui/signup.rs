@@ -1,4 +1,5 @@
-//! The signup page: a new account, logged in at once, then on to the profile.
+//! The signup page: a new account, logged in at once, then on to the profile — or, on a
+//! server that requires a verified address before any login, a note to check the inbox.
 
 use super::Session;
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
@@ -27,13 +28,25 @@ impl SignupForm {
     }
 }
 
+/// Where a signup leaves the person.
+#[derive(Clone)]
+enum Joined {
+    LoggedIn(TokenResponse),
+    /// No session yet: the server waits for the address to be verified.
+    CheckInbox(String),
+}
+
 /// Signing up starts a session (the refresh cookie) but, true to the API contract,
 /// returns the user rather than a token; the page trades the cookie for a token. That
 /// first refresh takes the cross-tab lock like every other: another tab restoring its
-/// session at the same moment must not present the same cookie.
-async fn sign_up_and_log_in(form: SignupForm) -> Result<TokenResponse, ApiError> {
-    signup(form.email, form.password, form.username).await?;
-    refresh_one_tab_at_a_time().await
+/// session at the same moment must not present the same cookie. A server with
+/// `REQUIRE_EMAIL_VERIFICATION` sets no cookie, so that refresh is refused.
+async fn sign_up_and_log_in(form: SignupForm) -> Result<Joined, ApiError> {
+    let user = signup(form.email, form.password, form.username).await?;
+    Ok(match refresh_one_tab_at_a_time().await {
+        Ok(token) => Joined::LoggedIn(token),
+        Err(_) => Joined::CheckInbox(user.email),
+    })
 }
 
 #[component]
@@ -43,12 +56,18 @@ pub fn SignupPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let check_inbox = RwSignal::new(None::<String>);
     // Not `Send` in the browser: the refresh lock holds JavaScript objects across awaits.
     let flow = FormFlow::new_unsync(
         |form: &SignupForm| sign_up_and_log_in(form.clone()),
-        move |token: TokenResponse| {
-            session.start(token.access_token);
-            navigate("/profile", Default::default());
+        move |joined: Joined| match joined {
+            Joined::LoggedIn(token) => {
+                session.start(token.access_token);
+                navigate("/profile", Default::default());
+            }
+            Joined::CheckInbox(email) => check_inbox.set(Some(format!(
+                "Almost there: open the link we sent to {email} to verify your address, then log in."
+            ))),
         },
     );
 
@@ -66,7 +85,8 @@ pub fn SignupPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="card">
             <h1>"Create your account"</h1>
-            <form method="post" on:submit=on_submit novalidate>
+            <p class="notice" role="status">{move || check_inbox.get()}</p>
+            <form method="post" on:submit=on_submit novalidate hidden=move || check_inbox.with(Option::is_some)>
                 <TextField label="Email" id="email" kind="email" autocomplete="email" value=email />
                 <TextField label="Username" id="username" autocomplete="nickname" value=username />
                 <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password />

@@ -456,6 +456,14 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     .await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);
     drop(old);
+    // Fay had verified her address: that is copied too.
+    sqlx::any::install_default_drivers();
+    let source = sqlx::AnyPool::connect(&sqlite).await.unwrap();
+    sqlx::query("UPDATE users SET email_verified_at = 1767225600 WHERE email = 'fay@example.com'")
+        .execute(&source)
+        .await
+        .unwrap();
+    source.close().await;
 
     let target = fresh_postgres_database(&server_url(), "copy").await;
     let copied = authkit(&["copy-data", "--from", &sqlite, "--to", &target]);
@@ -480,6 +488,8 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     );
     let me = call(&c, &new, "GET", "/auth/me", Some(&token(&refreshed)), None, None).await;
     assert_eq!(me.body["email"], "fay@example.com");
+    let account = call(&c, &new, "GET", "/auth/account", Some(&token(&refreshed)), None, None).await;
+    assert_eq!(account.body["email_verified"], true, "{}", account.body);
     assert_eq!(log_in(&c, &new, "gus@example.com", PASSWORD).await.status, 200);
     assert_eq!(signup(&c, &new.base, "new@example.com").await, Some(200));
     let ids = log_in(&c, &new, "new@example.com", PASSWORD).await;

@@ -210,6 +210,16 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// `GET /auth/account` with this access token.
+    pub async fn account(&self, token: &str) -> Reply {
+        self.send(
+            self.client
+                .get(self.url("/auth/account"))
+                .header("Authorization", bearer(token)),
+        )
+        .await
+    }
+
     pub async fn me_status(&self, token: &str) -> u16 {
         self.me(Some(&bearer(token))).await.status
     }

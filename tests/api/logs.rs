@@ -7,6 +7,7 @@
 //! process of its own, so no other test's subscriber or log lines get in the way.
 
 use super::helpers::{PASSWORD, SECRET, TestApp};
+use super::mail::{RESET, VERIFY, link_token, wait_for_mails};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -54,7 +55,13 @@ async fn logs_contain_no_password_hash_or_token() {
         .post_json("/auth/password-reset/request", &json!({"email": "logged@example.com"}))
         .await;
     assert_eq!(asked.status, 202);
-    let reset_token = super::mail::reset_token(&super::mail::wait_for_mails(app.data_dir(), 1).await[0]);
+    let reset_token = super::mail::reset_token(&wait_for_mails(app.data_dir(), RESET, 1).await[0]);
+    // The verification link of the signup, used: its token stays out of the logs too.
+    let verify_token = link_token(&wait_for_mails(app.data_dir(), VERIFY, 1).await[0], "/verify-email");
+    let verified = app
+        .post_json("/auth/verify-email", &json!({"token": verify_token}))
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
     let reset = app
         .post_json(
             "/auth/password-reset",
@@ -83,6 +90,7 @@ async fn logs_contain_no_password_hash_or_token() {
         "$argon2id$",
         "forged.token.value",
         &reset_token,
+        &verify_token,
         "the reset passphrase 31",
     ] {
         assert!(!logs.contains(secret), "log contains {secret:?}");

@@ -24,23 +24,46 @@ pub fn mails_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Waits until `count` messages are there.
-pub async fn wait_for_mails(dir: &Path, count: usize) -> Vec<String> {
+/// Subjects of the messages AuthKit sends (each test waits for the kind it is about:
+/// a signup also sends a verification mail).
+pub const RESET: &str = "Subject: Reset your AuthKit password";
+pub const PASSWORD_CHANGED: &str = "Subject: Your AuthKit password was changed";
+pub const VERIFY: &str = "Subject: Verify your AuthKit email address";
+pub const CONFIRM_CHANGE: &str = "Subject: Confirm your new AuthKit email address";
+pub const CHANGE_NOTICE: &str = "Subject: Your AuthKit email address is being changed";
+
+/// The messages so far that contain `kind` (a subject line above).
+pub fn mails_of(dir: &Path, kind: &str) -> Vec<String> {
+    mails_in(dir).into_iter().filter(|mail| mail.contains(kind)).collect()
+}
+
+/// Waits until `count` messages containing `kind` are there.
+pub async fn wait_for_mails(dir: &Path, kind: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let mails = mails_in(dir);
+        let mails = mails_of(dir, kind);
         if mails.len() >= count || Instant::now() > deadline {
-            assert!(mails.len() >= count, "{} of {count} mails arrived", mails.len());
+            assert!(
+                mails.len() >= count,
+                "{} of {count} mails \"{kind}\" arrived",
+                mails.len()
+            );
             return mails;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// The token of the link to `page` (`/reset-password`, `/verify-email`, …) in a message.
+pub fn link_token(mail: &str, page: &str) -> String {
+    let marker = format!("{page}#token=");
+    let start = mail.find(&marker).unwrap_or_else(|| panic!("a {page} link in {mail}")) + marker.len();
+    mail[start..start + 64].to_owned()
+}
+
 /// The reset token in a message's link.
 pub fn reset_token(mail: &str) -> String {
-    let start = mail.find("/reset-password#token=").expect("a reset link") + "/reset-password#token=".len();
-    mail[start..start + 64].to_owned()
+    link_token(mail, "/reset-password")
 }
 
 async fn request(app: &TestApp, email: &str) -> super::helpers::Reply {
@@ -65,9 +88,8 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
     let asked = request(&app, "Ann@Example.com").await;
     assert_eq!(asked.status, 202, "{}", asked.text);
     assert_eq!(asked.body, json!({"detail": REQUESTED}));
-    let mails = wait_for_mails(app.data_dir(), 1).await;
+    let mails = wait_for_mails(app.data_dir(), RESET, 1).await;
     assert!(mails[0].contains("To: ann@example.com"), "{}", mails[0]);
-    assert!(mails[0].contains("Subject: Reset your AuthKit password"));
     assert!(mails[0].contains("text/plain") && mails[0].contains("text/html"));
     let token = reset_token(&mails[0]);
 
@@ -81,9 +103,12 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
     assert_eq!(again.status, 400);
     assert_eq!(again.body, json!({"detail": "Invalid or expired link"}));
     // The notice that the password changed.
-    let mails = wait_for_mails(app.data_dir(), 2).await;
-    assert!(mails[1].contains("Subject: Your AuthKit password was changed"));
-    // What is stored: the token's hash only, and it is gone once used.
+    wait_for_mails(app.data_dir(), PASSWORD_CHANGED, 1).await;
+    // A reset link proves the address receives mail: it counts as verified.
+    let verified = app.account(&app.session("ann@example.com", NEW_PASSWORD).await.0).await;
+    assert_eq!(verified.body["email_verified"], true, "{}", verified.text);
+    // What is stored: the token's hash only, and it is gone once used (the reset also
+    // ended the account's other links, its verification link among them).
     let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_tokens")
         .fetch_one(&app.db)
         .await
@@ -98,9 +123,9 @@ async fn an_unknown_address_gets_the_same_answer_and_no_mail() {
     let known = request(&app, "ann@example.com").await;
     let unknown = request(&app, "nobody@example.com").await;
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
-    wait_for_mails(app.data_dir(), 1).await;
+    wait_for_mails(app.data_dir(), RESET, 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mails = mails_in(app.data_dir());
+    let mails = mails_of(app.data_dir(), RESET);
     assert_eq!(mails.len(), 1, "only the known address gets a mail");
     assert!(!mails[0].contains("nobody@example.com"));
     let malformed = request(&app, "not an address").await;
@@ -112,7 +137,7 @@ async fn a_reset_link_works_once_even_when_used_twice_at_the_same_moment() {
     let app = TestApp::spawn().await;
     app.signup("bob@example.com", "bob").await;
     request(&app, "bob@example.com").await;
-    let token = reset_token(&wait_for_mails(app.data_dir(), 1).await[0]);
+    let token = reset_token(&wait_for_mails(app.data_dir(), RESET, 1).await[0]);
     let (a, b) = tokio::join!(
         reset(&app, &token, NEW_PASSWORD),
         reset(&app, &token, "a different passphrase 99")
@@ -128,7 +153,7 @@ async fn links_die_with_a_password_change_expire_and_serve_only_resets() {
     app.signup("cy@example.com", "cy").await;
     request(&app, "cy@example.com").await;
     request(&app, "cy@example.com").await;
-    let mails = wait_for_mails(app.data_dir(), 2).await;
+    let mails = wait_for_mails(app.data_dir(), RESET, 2).await;
     let (first, second) = (reset_token(&mails[0]), reset_token(&mails[1]));
 
     // A weak new password is refused and the link still works.

@@ -16,6 +16,7 @@
 //! - `cluster`: several server processes on one PostgreSQL database, PostgreSQL restarts,
 //!   and `copy-data` (PostgreSQL only: `make unit` runs them in its PostgreSQL pass).
 //! - `mail`: forgotten passwords through the development mail transport (`.eml` files).
+//! - `email_address`: verifying an address and changing it, through the same transport.
 //! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
 //!
 //! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
@@ -28,6 +29,7 @@ mod helpers;
 
 mod cluster;
 mod contract;
+mod email_address;
 mod fuzz;
 mod logs;
 mod mail;

@@ -15,29 +15,77 @@ pub mod worker;
 
 use super::config::{Config, MailSettings};
 use super::database::Database;
+use super::email_tokens::{EmailTokens, Purpose};
 use outbox::Outbox;
+use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
+use templates::Mail;
 use tokio::sync::Notify;
 
 /// What the services need to send mail: the outbox, and a bell for the worker.
 #[derive(Clone)]
 pub struct Mailer {
     pub outbox: Outbox,
+    pool: AnyPool,
     wake: Arc<Notify>,
     /// Where links point (`PUBLIC_URL`), without a trailing slash.
-    pub link_base: String,
-    pub reset_ttl: Duration,
+    link_base: String,
+    reset_ttl: Duration,
+    verification_ttl: Duration,
+    change_ttl: Duration,
 }
 
 impl Mailer {
     pub fn new(database: &Database, settings: &MailSettings) -> Self {
         Self {
             outbox: Outbox::new(database),
+            pool: database.pool().clone(),
             wake: Arc::new(Notify::new()),
             link_base: settings.link_base.clone(),
             reset_ttl: settings.reset_ttl,
+            verification_ttl: settings.verification_ttl,
+            change_ttl: settings.change_ttl,
         }
+    }
+
+    /// How long a link of `purpose` works.
+    pub fn ttl(&self, purpose: Purpose) -> Duration {
+        match purpose {
+            Purpose::PasswordReset => self.reset_ttl,
+            Purpose::VerifyEmail => self.verification_ttl,
+            Purpose::ChangeEmail => self.change_ttl,
+        }
+    }
+
+    /// Mails a link of `purpose` for `user_id` to `to`: the token, its message and any
+    /// `notices` are stored in one transaction (all or nothing), then the worker is woken.
+    pub async fn send_link(
+        &self,
+        user_id: i64,
+        purpose: Purpose,
+        to: &str,
+        notices: &[Mail],
+    ) -> Result<(), sqlx::Error> {
+        let ttl = self.ttl(purpose);
+        let mut tx = self.pool.begin().await?;
+        let token = EmailTokens::issue(&mut tx, user_id, purpose, to, ttl).await?;
+        let compose = match purpose {
+            Purpose::PasswordReset => templates::password_reset,
+            Purpose::VerifyEmail => templates::verify_email,
+            Purpose::ChangeEmail => templates::confirm_new_email,
+        };
+        Outbox::enqueue(
+            &mut tx,
+            &compose(to, &self.link_base, &token, &templates::validity(ttl)),
+        )
+        .await?;
+        for notice in notices {
+            Outbox::enqueue(&mut tx, notice).await?;
+        }
+        tx.commit().await?;
+        self.wake_worker();
+        Ok(())
     }
 
     /// Tells the worker that a message is waiting (call after the transaction commits).

@@ -108,6 +108,16 @@ impl Outbox {
         Ok(())
     }
 
+    /// Deletes the messages sent before `before` (the hourly purge); unsent ones stay
+    /// however old they are.
+    pub async fn purge_sent(&self, before: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Messages not sent yet.
     pub async fn unsent(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
@@ -168,5 +178,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(body, "");
+    }
+
+    #[tokio::test]
+    async fn the_purge_deletes_sent_messages_and_keeps_unsent_ones() {
+        let t = test_state().await;
+        let outbox = Outbox::new(&t.state.database);
+        let mut tx = t.state.database.pool().begin().await.unwrap();
+        Outbox::enqueue(&mut tx, &mail("sent@example.com")).await.unwrap();
+        Outbox::enqueue(&mut tx, &mail("waiting@example.com")).await.unwrap();
+        tx.commit().await.unwrap();
+        let first = outbox.claim(60).await.unwrap().unwrap();
+        outbox.sent(first.id).await.unwrap();
+        assert_eq!(
+            outbox.purge_sent(now_secs() - 60).await.unwrap(),
+            0,
+            "sent just now: kept"
+        );
+        assert_eq!(outbox.purge_sent(now_secs() + 1).await.unwrap(), 1);
+        let left: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox")
+            .fetch_all(t.state.database.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, ["waiting@example.com"]);
     }
 }

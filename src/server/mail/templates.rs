@@ -26,43 +26,118 @@ fn html(paragraphs: &[String]) -> String {
     )
 }
 
-/// A password-reset link. The token travels in the URL fragment, so it never reaches a
-/// server log or a `Referer`; the page posts it.
-pub fn password_reset(to: &str, link_base: &str, token: &str, minutes: u64) -> Mail {
-    let link = format!("{link_base}/reset-password#token={token}");
-    Mail {
-        to: to.to_owned(),
-        subject: format!("Reset your {PRODUCT} password"),
-        text: format!(
-            "Someone asked to reset the password of your {PRODUCT} account.\n\n\
-             To choose a new password, open this link within {minutes} minutes:\n{link}\n\n\
-             If it was not you, ignore this message: your password stays as it is.\n\n— {PRODUCT}\n"
-        ),
-        html: html(&[
-            format!("Someone asked to reset the password of your {PRODUCT} account."),
-            format!(
-                "<a href=\"{0}\">Choose a new password</a> (the link works for {minutes} minutes):<br>{0}",
-                escape(&link)
+/// A message whose point is one link: the token travels in the URL fragment, so it never
+/// reaches a server log or a `Referer`; the page at `page` posts it.
+struct LinkMail<'a> {
+    to: &'a str,
+    subject: String,
+    why: String,
+    page: &'a str,
+    action: &'a str,
+    validity: &'a str,
+    if_not_you: &'a str,
+}
+
+impl LinkMail<'_> {
+    fn compose(self, link_base: &str, token: &str) -> Mail {
+        let link = format!("{link_base}{}#token={token}", self.page);
+        let (why, action, validity, if_not_you) = (&self.why, self.action, self.validity, self.if_not_you);
+        Mail {
+            to: self.to.to_owned(),
+            subject: self.subject,
+            text: format!(
+                "{why}\n\n{action} by opening this link within {validity}:\n{link}\n\n{if_not_you}\n\n— {PRODUCT}\n"
             ),
-            "If it was not you, ignore this message: your password stays as it is.".to_owned(),
-        ]),
+            html: html(&[
+                escape(why),
+                format!(
+                    "<a href=\"{0}\">{action}</a> (the link works for {validity}):<br>{0}",
+                    escape(&link)
+                ),
+                escape(if_not_you),
+            ]),
+        }
     }
 }
 
-/// The notice that the password was changed (by a reset).
+/// A password-reset link.
+pub fn password_reset(to: &str, link_base: &str, token: &str, validity: &str) -> Mail {
+    LinkMail {
+        to,
+        subject: format!("Reset your {PRODUCT} password"),
+        why: format!("Someone asked to reset the password of your {PRODUCT} account."),
+        page: "/reset-password",
+        action: "Choose a new password",
+        validity,
+        if_not_you: "If it was not you, ignore this message: your password stays as it is.",
+    }
+    .compose(link_base, token)
+}
+
+/// The link that verifies the account's address (after signup, or asked for again).
+pub fn verify_email(to: &str, link_base: &str, token: &str, validity: &str) -> Mail {
+    LinkMail {
+        to,
+        subject: format!("Verify your {PRODUCT} email address"),
+        why: format!("Welcome to {PRODUCT}! Please confirm that this is your email address."),
+        page: "/verify-email",
+        action: "Verify your email address",
+        validity,
+        if_not_you: "If you did not sign up, ignore this message: the address stays unverified.",
+    }
+    .compose(link_base, token)
+}
+
+/// The link that moves an account to a new address, sent to that new address.
+pub fn confirm_new_email(to: &str, link_base: &str, token: &str, validity: &str) -> Mail {
+    LinkMail {
+        to,
+        subject: format!("Confirm your new {PRODUCT} email address"),
+        why: format!("Someone asked to use this address for their {PRODUCT} account."),
+        page: "/confirm-email",
+        action: "Confirm the new address",
+        validity,
+        if_not_you: "If it was not you, ignore this message: nothing changes.",
+    }
+    .compose(link_base, token)
+}
+
+/// The notice to the old address that a change to `new_email` was asked for.
+pub fn email_change_notice(to: &str, new_email: &str) -> Mail {
+    let asked =
+        format!("Someone logged in to your {PRODUCT} account asked to change its email address to {new_email}.");
+    let next = "The change happens only when the link sent to the new address is opened.";
+    let if_not_you = "If it was not you, change your password at once: that also cancels the change.";
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Your {PRODUCT} email address is being changed"),
+        text: format!("{asked}\n\n{next}\n\n{if_not_you}\n\n— {PRODUCT}\n"),
+        html: html(&[escape(&asked), escape(next), escape(if_not_you)]),
+    }
+}
+
+/// The notice that the password was changed (from the profile, or by a reset).
 pub fn password_changed(to: &str) -> Mail {
+    let what =
+        format!("The password of your {PRODUCT} account was just changed, and its other sessions were logged out.");
+    let if_not_you = "If it was not you, reset your password at once and tell your administrator.";
     Mail {
         to: to.to_owned(),
         subject: format!("Your {PRODUCT} password was changed"),
-        text: format!(
-            "The password of your {PRODUCT} account was just changed, and every device was logged out.\n\n\
-             If it was not you, reset your password at once and tell your administrator.\n\n— {PRODUCT}\n"
-        ),
-        html: html(&[
-            format!("The password of your {PRODUCT} account was just changed, and every device was logged out."),
-            "If it was not you, reset your password at once and tell your administrator.".to_owned(),
-        ]),
+        text: format!("{what}\n\n{if_not_you}\n\n— {PRODUCT}\n"),
+        html: html(&[escape(&what), escape(if_not_you)]),
     }
+}
+
+/// A duration as the mails say it: "30 minutes", "1 hour", "24 hours".
+pub fn validity(duration: std::time::Duration) -> String {
+    let minutes = duration.as_secs() / 60;
+    let (n, unit) = if minutes.is_multiple_of(60) {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -71,13 +146,40 @@ mod tests {
 
     #[test]
     fn a_reset_mail_carries_the_link_in_the_fragment_in_both_bodies() {
-        let mail = password_reset("ann@example.com", "https://auth.example.com", "abc123", 30);
+        let mail = password_reset("ann@example.com", "https://auth.example.com", "abc123", "30 minutes");
         let link = "https://auth.example.com/reset-password#token=abc123";
         assert!(mail.text.contains(link));
         assert!(mail.html.contains(&format!("href=\"{link}\"")));
         assert!(mail.subject.contains("AuthKit"));
         assert!(!mail.html.contains("<img"), "no remote images");
         assert!(mail.text.contains("30 minutes"));
+    }
+
+    #[test]
+    fn each_link_goes_to_its_own_page() {
+        let base = "https://auth.example.com";
+        let verify = verify_email("a@example.com", base, "t1", "24 hours");
+        assert!(verify.text.contains("https://auth.example.com/verify-email#token=t1"));
+        assert!(verify.text.contains("24 hours"));
+        let confirm = confirm_new_email("new@example.com", base, "t2", "1 hour");
+        assert!(
+            confirm
+                .html
+                .contains("href=\"https://auth.example.com/confirm-email#token=t2\"")
+        );
+        assert_eq!(confirm.to, "new@example.com");
+        // The notice to the old address names the new one, escaped, and carries no link.
+        let notice = email_change_notice("old@example.com", "<b>x@example.com");
+        assert!(notice.html.contains("&lt;b&gt;x@example.com") && !notice.html.contains("href"));
+    }
+
+    #[test]
+    fn validity_reads_naturally() {
+        use std::time::Duration;
+        assert_eq!(validity(Duration::from_secs(30 * 60)), "30 minutes");
+        assert_eq!(validity(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(validity(Duration::from_secs(24 * 3600)), "24 hours");
+        assert_eq!(validity(Duration::from_secs(90 * 60)), "90 minutes");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! make to it (each in its own module), plus the log-out buttons.
 
 mod delete;
+mod email;
 mod logout;
 mod password;
 mod username;
@@ -10,6 +11,7 @@ use super::Session;
 use super::session::{account_resource, require_session};
 use crate::api::{Account, Role};
 use delete::DeleteAccount;
+use email::{ChangeEmail, EmailVerification};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -52,7 +54,10 @@ fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoV
             <dt>"Username"</dt>
             <dd>{account.username.clone()}</dd>
             <dt>"Email"</dt>
-            <dd>{account.email.clone()}</dd>
+            <dd>
+                {account.email.clone()} " "
+                <span class="badge">{if account.email_verified { "verified" } else { "not verified" }}</span>
+            </dd>
             <dt>"Role"</dt>
             <dd>{account.role.as_str()}</dd>
         </dl>
@@ -61,7 +66,9 @@ fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoV
                 <A href="/admin">"Manage users"</A>
             </p>
         </Show>
+        <EmailVerification account=account.clone() />
         <EditUsername account=account.clone() shown />
+        <ChangeEmail account=account.clone() />
         <ChangePassword account=account.clone() />
         <DeleteAccount />
     }
