@@ -349,3 +349,25 @@ async fn email_changes_are_throttled_per_account() {
     assert_eq!(third.status, 429, "{}", third.text);
     assert_eq!(mails_of(app.data_dir(), CONFIRM_CHANGE).len(), 2);
 }
+
+#[tokio::test]
+async fn expired_verification_and_change_links_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("max@example.com").await;
+    let verification = verification_token(&app, "max@example.com", 0).await;
+    assert_eq!(
+        change_email(&app, &token, "max2@example.com", PASSWORD).await.status,
+        202
+    );
+    let change = confirmation_token(&app, "max2@example.com").await;
+    sqlx::query("UPDATE email_tokens SET expires_at = created_at - 1")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let expired = verify(&app, &verification).await;
+    assert_eq!((expired.status, &expired.body), (400, &json!({"detail": INVALID_LINK})));
+    assert_eq!(confirm(&app, &change).await.status, 400);
+    let account = app.account(&token).await;
+    assert_eq!(account.body["email"], "max@example.com");
+    assert_eq!(account.body["email_verified"], false);
+}
