@@ -98,6 +98,10 @@ fn register_server_functions() {
     register_explicit::<SetUserRole>();
     register_explicit::<RequestPasswordReset>();
     register_explicit::<ResetPassword>();
+    register_explicit::<VerifyEmail>();
+    register_explicit::<ResendVerification>();
+    register_explicit::<ChangeEmail>();
+    register_explicit::<ConfirmEmailChange>();
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.
