@@ -1,6 +1,7 @@
 # authkit — build, run and test.
 #   make run    install the pinned tools (first time ~20 min), build release, serve on 127.0.0.1:3000
-#   make test   everything CI runs: lint, unit + API tests, browser tests (debug and release)
+#   make test   everything CI runs: lint, unit + API tests, browser tests (debug and release),
+#               the API against its OpenAPI document (Schemathesis)
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -14,14 +15,16 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 step = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help tools test-tools build run cluster lint unit e2e e2e-release e2e-cluster test bench clean-data check-wasm-opt check-e2e-deps
+.PHONY: help tools test-tools build run cluster lint unit e2e e2e-release e2e-cluster contract test bench clean-data check-wasm-opt check-e2e-deps
 
 help:
 	@echo 'Targets:'
 	@echo '  make run          install tools, build release, serve on http://127.0.0.1:3000 (data in ./data)'
-	@echo '  make test         tools + Chromium, PostgreSQL, nginx, then lint, unit, e2e, e2e-cluster, e2e-release'
+	@echo '  make test         tools + Chromium, PostgreSQL, nginx, Schemathesis, then lint, unit, e2e, e2e-cluster,'
+	@echo '                   e2e-release, contract'
 	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
-	@echo '  make test-tools   install Chromium, PostgreSQL and nginx from apt (browser and cluster tests)'
+	@echo '  make test-tools   install Chromium, PostgreSQL, nginx and aiosmtpd from apt, and Schemathesis and'
+	@echo '                   openapi-spec-validator from PyPI into target/contract-venv'
 	@echo '  make build        cargo leptos build --release'
 	@echo '  make cluster      build release, then PostgreSQL + two instances + nginx on http://127.0.0.1:8080 (Ctrl-C stops all)'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
@@ -29,6 +32,7 @@ help:
 	@echo '  make e2e          debug build + all Playwright tests'
 	@echo '  make e2e-release  release build + the @hydration Playwright tests'
 	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (uses the debug build of make e2e)'
+	@echo '  make contract     /openapi.json checked as OpenAPI 3.1, then Schemathesis against the release build'
 	@echo '  make bench        release build, then 300 concurrent logins (peak RSS, latency) and wrk on SQLite,'
 	@echo '                   PostgreSQL and two instances behind nginx (docs/BENCHMARKS.md; needs wrk from apt)'
 	@echo '  make clean-data   delete ./data (the local SQLite database)'
@@ -40,6 +44,8 @@ tools:
 test-tools:
 	$(call step,Installing browser-test tools (scripts/install-test-tools.sh))
 	bash scripts/install-test-tools.sh
+	$(call step,Installing contract-test tools from PyPI (scripts/install-contract-tools.sh))
+	bash scripts/install-contract-tools.sh
 
 # cargo-leptos runs wasm-opt in every release build and takes the first one on PATH.
 check-wasm-opt:
@@ -106,6 +112,7 @@ test:
 	$(MAKE) e2e
 	$(MAKE) e2e-cluster
 	$(MAKE) e2e-release
+	$(MAKE) contract
 	$(call step,All checks passed)
 
 # A throwaway PostgreSQL, two instances sharing it and nginx in front (docs/DEPLOYMENT.md).
@@ -120,6 +127,12 @@ cluster:
 e2e-cluster: check-e2e-deps
 	$(call step,Browser journey through nginx and two instances on PostgreSQL (Playwright cluster config))
 	cd end2end && E2E_PROFILE=debug npx playwright test --config playwright.cluster.config.ts
+
+# The API against its own description, on the release build of e2e-release (or make build):
+# openapi-spec-validator, then Schemathesis over every operation (scripts/contract.sh).
+contract:
+	$(call step,The API against /openapi.json (openapi-spec-validator, Schemathesis))
+	bash scripts/contract.sh
 
 bench:
 	$(MAKE) tools

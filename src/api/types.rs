@@ -1,4 +1,6 @@
-//! Request and response bodies, shared by the server and the WASM client.
+//! Request and response bodies, shared by the server and the WASM client. On the server
+//! each also describes itself for the OpenAPI document (`utoipa::ToSchema`,
+//! `crate::server::openapi`).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -6,6 +8,7 @@ use std::fmt;
 
 /// What the API shows of a user: never the password or its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -14,6 +17,7 @@ pub struct User {
 
 /// What a user may do. Only an admin can change it; a client can never set its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -40,6 +44,7 @@ impl Role {
 /// A user as the account page and the admin list see it: `User` plus the role and
 /// whether the address is verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: i64,
     pub email: String,
@@ -50,6 +55,7 @@ pub struct Account {
 
 /// One page of the admin user list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserPage {
     pub users: Vec<Account>,
     pub total: i64,
@@ -59,6 +65,7 @@ pub struct UserPage {
 
 /// The answer to a logout: how many sessions were ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoggedOut {
     pub sessions_revoked: u64,
 }
@@ -66,18 +73,21 @@ pub struct LoggedOut {
 /// A 202 answer: something was set in motion (a mail on its way). A password-reset
 /// request gets the same one for every address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Accepted {
     pub detail: String,
 }
 
 /// The answer to a verification link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmailVerified {
     pub email_verified: bool,
 }
 
 /// The answer to a confirmed email change: the account's address now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmailChanged {
     pub email: String,
     pub email_verified: bool,
@@ -85,18 +95,21 @@ pub struct EmailChanged {
 
 /// The answer to a password reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordResetDone {
     pub password_reset: bool,
 }
 
 /// The answer to an account deletion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Deleted {
     pub deleted: bool,
 }
 
 /// The login response, in the OAuth2 shape the FastAPI service returned.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,

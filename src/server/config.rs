@@ -49,6 +49,8 @@ pub struct Config {
     /// `Secure` on the refresh cookie; only plain-http development turns it off.
     pub cookie_secure: bool,
     pub mail: MailSettings,
+    /// `OPENAPI_DOCS`: serve `/openapi.json` and `/docs`.
+    pub openapi_docs: bool,
 }
 
 /// Outgoing mail (`super::mail`).
@@ -143,6 +145,14 @@ impl Config {
                 None => Ok(default),
             }
         };
+        let switch = |name: &str, default: bool| -> anyhow::Result<bool> {
+            match var(name).as_deref() {
+                None => Ok(default),
+                Some("true") | Some("1") => Ok(true),
+                Some("false") | Some("0") => Ok(false),
+                Some(other) => bail!("{name} must be true or false, got {other:?}"),
+            }
+        };
         let production = match var("APP_ENV").as_deref() {
             None | Some("development") | Some("dev") | Some("test") => false,
             Some("production") | Some("prod") => true,
@@ -205,14 +215,10 @@ impl Config {
         };
         let public_url = var("PUBLIC_URL");
         let session_ttl = Duration::from_secs(number("SESSION_TTL_DAYS", 14)?.clamp(1, 365) * 24 * 3600);
-        let cookie_secure = match var("COOKIE_SECURE").as_deref() {
-            None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") if production => {
-                bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production")
-            }
-            Some("false") | Some("0") => false,
-            Some(other) => bail!("COOKIE_SECURE must be true or false, got {other:?}"),
-        };
+        let cookie_secure = switch("COOKIE_SECURE", true)?;
+        if production && !cookie_secure {
+            bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production");
+        }
 
         let mail = MailSettings {
             smtp_url: var("SMTP_URL").map(SecretString::from),
@@ -225,11 +231,7 @@ impl Config {
             reset_ttl: Duration::from_secs(number("PASSWORD_RESET_TTL_MINUTES", 30)?.clamp(1, 24 * 60) * 60),
             verification_ttl: Duration::from_secs(number("EMAIL_VERIFICATION_TTL_HOURS", 24)?.clamp(1, 30 * 24) * 3600),
             change_ttl: Duration::from_secs(number("EMAIL_CHANGE_TTL_MINUTES", 60)?.clamp(1, 24 * 60) * 60),
-            require_verified_email: match var("REQUIRE_EMAIL_VERIFICATION").as_deref() {
-                None | Some("false") | Some("0") => false,
-                Some("true") | Some("1") => true,
-                Some(other) => bail!("REQUIRE_EMAIL_VERIFICATION must be true or false, got {other:?}"),
-            },
+            require_verified_email: switch("REQUIRE_EMAIL_VERIFICATION", false)?,
             retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECS", 300)?.max(1)),
         };
         if production {
@@ -242,6 +244,7 @@ impl Config {
         }
 
         Ok(Self {
+            openapi_docs: switch("OPENAPI_DOCS", true)?,
             mail,
             production,
             data_dir,

@@ -47,6 +47,11 @@ impl CookiePolicy {
         HeaderValue::from_str(&cookie.to_string()).ok()
     }
 
+    /// The refresh cookie's name under this policy (for the OpenAPI document).
+    pub fn refresh_cookie_name(&self) -> String {
+        self.name(REFRESH_COOKIE)
+    }
+
     /// `Set-Cookie` carrying a new refresh token.
     pub fn set(&self, refresh_token: &str) -> Option<HeaderValue> {
         self.build(REFRESH_COOKIE, refresh_token.to_owned(), self.max_age)

@@ -35,6 +35,7 @@ pub mod limiter;
 pub mod login_throttle;
 pub mod mail;
 pub mod memory;
+pub mod openapi;
 pub mod password;
 pub mod password_policy;
 pub mod recovery;

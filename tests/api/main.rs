@@ -17,6 +17,7 @@
 //!   and `copy-data` (PostgreSQL only: `make unit` runs them in its PostgreSQL pass).
 //! - `mail`: forgotten passwords through the development mail transport (`.eml` files).
 //! - `email_address`: verifying an address and changing it, through the same transport.
+//! - `openapi`: the published document against the routes the server really serves.
 //! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
 //!
 //! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
@@ -33,6 +34,7 @@ mod email_address;
 mod fuzz;
 mod logs;
 mod mail;
+mod openapi;
 mod process;
 mod security;
 mod sessions;

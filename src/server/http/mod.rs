@@ -1,5 +1,6 @@
 //! The HTTP application: Leptos pages and server functions on one Axum router, the REST
-//! forms of two operations, and the layers every request passes through.
+//! forms of two operations, the OpenAPI document and `/docs` (`super::openapi`), and the
+//! layers every request passes through.
 //!
 //! - [`guard`]: what `/auth/*` and `/admin/*` accept and how their errors look.
 //! - [`security_headers`]: CSP with a per-response nonce, and the other protective headers.
@@ -12,6 +13,7 @@ mod rest;
 mod security_headers;
 
 pub use guard::MAX_API_BODY_BYTES;
+pub use rest::ROUTES as REST_ROUTES;
 
 use super::config::Config;
 use super::error::AuthError;
@@ -37,6 +39,11 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     register_server_functions();
     let routes = generate_route_list(App);
     let rest = rest::routes(state.clone());
+    let docs = if config.openapi_docs {
+        super::openapi::routes(&state.cookies.refresh_cookie_name())
+    } else {
+        Router::new()
+    };
     Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -51,6 +58,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
             },
         )
         .merge(rest)
+        .merge(docs)
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each `.layer` wraps everything above it.

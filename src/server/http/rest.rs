@@ -22,10 +22,17 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 
+/// The REST forms, as (method, path): beside the server functions' own paths, these are
+/// all the API routes the server serves (the OpenAPI drift test compares both lists with
+/// the document).
+pub const ROUTES: [(&str, &str); 2] = [("DELETE", DELETE_ME), ("PATCH", SET_ROLE)];
+const DELETE_ME: &str = "/auth/me";
+const SET_ROLE: &str = "/admin/users/{id}";
+
 pub fn routes<S>(state: AppState) -> Router<S> {
     Router::new()
-        .route("/auth/me", delete(delete_me))
-        .route("/admin/users/{id}", patch(set_role))
+        .route(DELETE_ME, delete(delete_me))
+        .route(SET_ROLE, patch(set_role))
         .with_state(state)
 }
 

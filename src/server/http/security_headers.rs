@@ -22,6 +22,18 @@ pub(super) fn use_csp_nonce() {
     }
 }
 
+/// The API documentation (Swagger UI, `super::super::openapi`) runs only its own files
+/// (no inline script, no other host), but its layout inserts a `<style>` element and its
+/// stylesheet uses `data:` images: its page allows inline styles, nothing more.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+fn is_docs_page(path: &str) -> bool {
+    let docs = crate::server::openapi::DOCS_PATH;
+    path == docs || path.strip_prefix(docs).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Headers every response carries. Pages get a Content-Security-Policy that allows our
 /// own scripts, the hydration script by its per-response nonce, and WASM compilation
 /// (`'wasm-unsafe-eval'`), and nothing else; other responses allow nothing at all.
@@ -29,13 +41,16 @@ pub(super) fn use_csp_nonce() {
 pub(super) async fn security_headers(State(hsts): State<bool>, mut request: Request, next: Next) -> Response {
     let nonce = Nonce::new();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let is_docs = is_docs_page(request.uri().path());
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let csp = if is_html {
+    let csp = if is_html && is_docs {
+        DOCS_CSP.to_owned()
+    } else if is_html {
         format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
              img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \

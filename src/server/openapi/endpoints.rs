@@ -1,0 +1,393 @@
+//! Every public endpoint, one row each: what it takes, what it answers, and the refusals
+//! particular to it. `super::document` adds what every endpoint of its kind can answer
+//! (401 without a valid token, 413/415/422 for a body, 503 when the database is away…),
+//! and the drift test (`tests/api/openapi.rs`) checks this list against the routes the
+//! server really serves.
+
+use super::schemas::{current_password, email, link_token, new_password, object, role, user_id, username};
+use serde_json::{Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Anyone,
+    /// An access token (`Authorization: Bearer`).
+    User,
+    /// An access token of an admin.
+    Admin,
+    /// The refresh cookie.
+    Cookie,
+}
+
+/// A query or path parameter.
+pub struct Param {
+    pub name: &'static str,
+    pub in_path: bool,
+    pub schema: RefOr<Schema>,
+    pub description: &'static str,
+}
+
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The operation id: the server function's name (generated clients name methods after it).
+    pub id: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub caller: Caller,
+    /// Refused with 429 past a throttle.
+    pub throttled: bool,
+    pub params: Vec<Param>,
+    /// The JSON body's schema and an example of it.
+    pub body: Option<(RefOr<Schema>, Value)>,
+    /// The success status, the name of its body's schema, and an example body.
+    pub answer: (u16, &'static str, Value),
+    /// The refusals particular to this endpoint: status and when.
+    pub refusals: Vec<(u16, &'static str)>,
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "a completely new passphrase 77";
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+const LINK: &str = "3f5a8c0e9b7d6a4f2e1c0b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e";
+
+fn user() -> Value {
+    json!({"id": 1, "email": "ada@example.com", "username": "Ada L."})
+}
+
+fn account(role: &str) -> Value {
+    json!({"id": 1, "email": "ada@example.com", "username": "Ada L.", "role": role, "email_verified": true})
+}
+
+fn tokens() -> Value {
+    json!({"access_token": TOKEN, "token_type": "bearer"})
+}
+
+fn simple(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    caller: Caller,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        id,
+        tag,
+        summary,
+        caller,
+        throttled: false,
+        params: Vec::new(),
+        body: None,
+        answer: (200, "", Value::Null),
+        refusals: Vec::new(),
+    }
+}
+
+impl Endpoint {
+    fn body(mut self, schema: RefOr<Schema>, example: Value) -> Self {
+        self.body = Some((schema, example));
+        self
+    }
+
+    fn answer(mut self, status: u16, schema: &'static str, example: Value) -> Self {
+        self.answer = (status, schema, example);
+        self
+    }
+
+    fn refuses(mut self, status: u16, when: &'static str) -> Self {
+        self.refusals.push((status, when));
+        self
+    }
+
+    fn throttled(mut self) -> Self {
+        self.throttled = true;
+        self
+    }
+
+    fn param(mut self, param: Param) -> Self {
+        self.params.push(param);
+        self
+    }
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    use Caller::{Admin, Anyone, Cookie, User};
+    vec![
+        simple(
+            "POST",
+            "/auth/signup",
+            "signup",
+            "auth",
+            "Create an account (and log in)",
+            Anyone,
+        )
+        .body(
+            object(&[
+                ("email", email()),
+                ("password", new_password()),
+                ("username", username()),
+            ]),
+            json!({"email": "ada@example.com", "password": PASSWORD, "username": "Ada L."}),
+        )
+        .answer(200, "User", user())
+        .refuses(400, "Email already registered")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/login",
+            "login",
+            "auth",
+            "Log in: a 30-minute access token",
+            Anyone,
+        )
+        .body(
+            object(&[("email", email()), ("password", current_password())]),
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .answer(200, "TokenResponse", tokens())
+        .refuses(401, "Incorrect email or password")
+        .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
+        .throttled(),
+        simple("GET", "/auth/me", "me", "auth", "Who the token belongs to", User).answer(200, "User", user()),
+        simple(
+            "POST",
+            "/auth/refresh",
+            "refresh",
+            "sessions",
+            "A new access token for the refresh cookie",
+            Cookie,
+        )
+        .answer(200, "TokenResponse", tokens())
+        .throttled(),
+        simple("POST", "/auth/logout", "logout", "sessions", "End this session", User).answer(
+            200,
+            "LoggedOut",
+            json!({"sessions_revoked": 1}),
+        ),
+        simple(
+            "POST",
+            "/auth/logout-all",
+            "logout_all",
+            "sessions",
+            "End every session of the user",
+            User,
+        )
+        .answer(200, "LoggedOut", json!({"sessions_revoked": 3})),
+        simple(
+            "GET",
+            "/auth/account",
+            "get_account",
+            "account",
+            "The account, with role and verification",
+            User,
+        )
+        .answer(200, "Account", account("user")),
+        simple("PATCH", "/auth/me", "update_me", "account", "Change the username", User)
+            .body(object(&[("username", username())]), json!({"username": "Ada Lovelace"}))
+            .answer(200, "User", user()),
+        simple(
+            "POST",
+            "/auth/password",
+            "change_password",
+            "account",
+            "Change the password",
+            User,
+        )
+        .body(
+            object(&[
+                ("current_password", current_password()),
+                ("new_password", new_password()),
+            ]),
+            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .answer(200, "TokenResponse", tokens())
+        .refuses(401, "Incorrect password")
+        .throttled(),
+        simple("DELETE", "/auth/me", "delete_me", "account", "Delete the account", User)
+            .body(
+                object(&[("password", current_password())]),
+                json!({"password": PASSWORD}),
+            )
+            .answer(200, "Deleted", json!({"deleted": true}))
+            .refuses(401, "Incorrect password")
+            .refuses(409, "The last admin cannot be deleted")
+            .throttled(),
+        simple(
+            "POST",
+            "/auth/delete-account",
+            "delete_account",
+            "account",
+            "Delete the account (the same as DELETE /auth/me)",
+            User,
+        )
+        .body(
+            object(&[("password", current_password())]),
+            json!({"password": PASSWORD}),
+        )
+        .answer(200, "Deleted", json!({"deleted": true}))
+        .refuses(401, "Incorrect password")
+        .refuses(409, "The last admin cannot be deleted")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/password-reset/request",
+            "request_password_reset",
+            "recovery",
+            "Mail a password-reset link",
+            Anyone,
+        )
+        .body(object(&[("email", email())]), json!({"email": "ada@example.com"}))
+        .answer(
+            202,
+            "Accepted",
+            json!({"detail": "If that address has an account, a reset link is on its way"}),
+        )
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/password-reset",
+            "reset_password",
+            "recovery",
+            "Set a new password with a mailed link",
+            Anyone,
+        )
+        .body(
+            object(&[("token", link_token()), ("new_password", new_password())]),
+            json!({"token": LINK, "new_password": NEW_PASSWORD}),
+        )
+        .answer(200, "PasswordResetDone", json!({"password_reset": true}))
+        .refuses(400, "Invalid or expired link"),
+        simple(
+            "POST",
+            "/auth/verify-email",
+            "verify_email",
+            "email",
+            "Verify the address with a mailed link",
+            Anyone,
+        )
+        .body(object(&[("token", link_token())]), json!({"token": LINK}))
+        .answer(200, "EmailVerified", json!({"email_verified": true}))
+        .refuses(400, "Invalid or expired link"),
+        simple(
+            "POST",
+            "/auth/verify-email/resend",
+            "resend_verification",
+            "email",
+            "Mail the verification link again",
+            User,
+        )
+        .answer(202, "Accepted", json!({"detail": "A verification link is on its way"}))
+        .refuses(400, "Email already verified")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/email",
+            "change_email",
+            "email",
+            "Move the account to another address (confirmed by mail)",
+            User,
+        )
+        .body(
+            object(&[("new_email", email()), ("password", current_password())]),
+            json!({"new_email": "ada.lovelace@example.com", "password": PASSWORD}),
+        )
+        .answer(
+            202,
+            "Accepted",
+            json!({"detail": "A confirmation link is on its way to the new address"}),
+        )
+        .refuses(400, "Email already registered")
+        .refuses(401, "Incorrect password")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/email/confirm",
+            "confirm_email_change",
+            "email",
+            "Confirm an email change with the mailed link",
+            Anyone,
+        )
+        .body(object(&[("token", link_token())]), json!({"token": LINK}))
+        .answer(
+            200,
+            "EmailChanged",
+            json!({"email": "ada.lovelace@example.com", "email_verified": true}),
+        )
+        .refuses(
+            400,
+            "Invalid or expired link, or the address was taken meanwhile (Email already registered)",
+        ),
+        simple(
+            "GET",
+            "/admin/users",
+            "list_users",
+            "admin",
+            "A page of accounts",
+            Admin,
+        )
+        .param(Param {
+            name: "limit",
+            in_path: false,
+            schema: utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100))
+                .default(Some(json!(50)))
+                .into(),
+            description: "Accounts per page",
+        })
+        .param(Param {
+            name: "offset",
+            in_path: false,
+            schema: utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(0))
+                .default(Some(json!(0)))
+                .into(),
+            description: "Accounts to skip",
+        })
+        .answer(
+            200,
+            "UserPage",
+            json!({"users": [account("admin")], "total": 1, "limit": 50, "offset": 0}),
+        ),
+        simple(
+            "PATCH",
+            "/admin/users/role",
+            "set_user_role",
+            "admin",
+            "Give an account a role",
+            Admin,
+        )
+        .body(
+            object(&[("id", user_id()), ("role", role())]),
+            json!({"id": 2, "role": "admin"}),
+        )
+        .answer(200, "Account", account("admin"))
+        .refuses(404, "No such user")
+        .refuses(409, "It would leave no admin"),
+        simple(
+            "PATCH",
+            "/admin/users/{id}",
+            "set_role",
+            "admin",
+            "Give an account a role (the id in the path)",
+            Admin,
+        )
+        .param(Param {
+            name: "id",
+            in_path: true,
+            schema: user_id(),
+            description: "The account's id",
+        })
+        .body(object(&[("role", role())]), json!({"role": "admin"}))
+        .answer(200, "Account", account("admin"))
+        .refuses(404, "No such user")
+        .refuses(409, "It would leave no admin"),
+    ]
+}

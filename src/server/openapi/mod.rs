@@ -1,0 +1,293 @@
+//! The published description of the API: `GET /openapi.json` (OpenAPI 3.1) and the
+//! interactive documentation at `GET /docs` (Swagger UI, served from this binary: its files
+//! come from the `utoipa-swagger-ui` crate, nothing is loaded from another host).
+//! `OPENAPI_DOCS=false` serves neither.
+//!
+//! The document is assembled from [`endpoints::endpoints`], one row per endpoint, plus the
+//! answers every endpoint of a kind can give, which are added here in one place: a body
+//! can be too large (413), not JSON (415), slow (408) or invalid (422); a state change
+//! from another site is refused (403); a token can be missing or refused (401, with its
+//! `WWW-Authenticate`); a throttle answers 429 and the database or the hashing pool 503,
+//! both with `Retry-After`. Response bodies take their schemas from the types in
+//! `crate::api`; request bodies from the limits in `crate::validation`.
+
+pub mod endpoints;
+mod schemas;
+
+use crate::api::{
+    Accepted, Account, ApiError, Deleted, EmailChanged, EmailVerified, LoggedOut, PasswordResetDone, Role,
+    TokenResponse, User, UserPage,
+};
+use endpoints::{Caller, Endpoint, endpoints};
+use serde_json::json;
+use std::collections::BTreeMap;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, Required, Tag};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+/// Where the document and the documentation are served.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
+
+/// The routes of the document and of the documentation page.
+pub fn routes<S: Clone + Send + Sync + 'static>(refresh_cookie: &str) -> axum::Router<S> {
+    let config = SwaggerConfig::default()
+        .persist_authorization(true)
+        .try_it_out_enabled(true)
+        .display_operation_id(true)
+        // Otherwise the page asks validator.swagger.io about the document.
+        .validator_url("none");
+    SwaggerUi::new(DOCS_PATH)
+        .url(DOCUMENT_PATH, document(refresh_cookie))
+        .config(config)
+        .into()
+}
+
+/// The OpenAPI document; `refresh_cookie` is the refresh cookie's name in this deployment
+/// (`__Host-refresh_token`, or `refresh_token` with `COOKIE_SECURE=false`).
+pub fn document(refresh_cookie: &str) -> OpenApi {
+    let mut paths = PathsBuilder::new().build();
+    for endpoint in endpoints() {
+        paths.add_path_operation(endpoint.path, vec![method(endpoint.method)], operation(&endpoint));
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("AuthKit")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "A login system: accounts, sessions, roles and mail. Every error body is \
+                     `{\"detail\": \"...\"}`. Log in with `POST /auth/login`, then send \
+                     `Authorization: Bearer <access_token>`.",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components(refresh_cookie)))
+        .tags(Some(
+            [
+                ("auth", "The FastAPI service's three endpoints"),
+                ("sessions", "Staying logged in and logging out"),
+                ("account", "One's own account"),
+                ("recovery", "Forgotten passwords"),
+                ("email", "Verifying and changing the address"),
+                ("admin", "Administration (admins only)"),
+            ]
+            .map(|(name, description)| {
+                let mut tag = Tag::new(name);
+                tag.description = Some(description.to_owned());
+                tag
+            }),
+        ))
+        .build()
+}
+
+fn method(name: &str) -> HttpMethod {
+    match name {
+        "GET" => HttpMethod::Get,
+        "PATCH" => HttpMethod::Patch,
+        "DELETE" => HttpMethod::Delete,
+        _ => HttpMethod::Post,
+    }
+}
+
+fn operation(endpoint: &Endpoint) -> utoipa::openapi::path::Operation {
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some(endpoint.id))
+        .summary(Some(endpoint.summary))
+        .tag(endpoint.tag);
+    for param in &endpoint.params {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(param.name)
+                .parameter_in(if param.in_path {
+                    ParameterIn::Path
+                } else {
+                    ParameterIn::Query
+                })
+                .required(if param.in_path { Required::True } else { Required::False })
+                .description(Some(param.description))
+                .schema(Some(param.schema.clone())),
+        );
+    }
+    if let Some((schema, example)) = &endpoint.body {
+        let content = ContentBuilder::new()
+            .schema(Some(schema.clone()))
+            .example(Some(example.clone()))
+            .build();
+        operation = operation.request_body(Some(
+            RequestBodyBuilder::new()
+                .content("application/json", content)
+                .required(Some(Required::True))
+                .build(),
+        ));
+    }
+    let (status, schema, example) = &endpoint.answer;
+    operation = operation.response(
+        status.to_string(),
+        ResponseBuilder::new()
+            .description(if *status == 202 {
+                "Accepted: the mail is on its way"
+            } else {
+                "Done"
+            })
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(*schema)))
+                    .example(Some(example.clone()))
+                    .build(),
+            ),
+    );
+    for (status, when) in refusals(endpoint) {
+        operation = operation.response(status.to_string(), refusal(status, &when));
+    }
+    match endpoint.caller {
+        Caller::User | Caller::Admin => {
+            operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+        }
+        Caller::Cookie => {
+            operation = operation.security(SecurityRequirement::new("refresh_cookie", Vec::<String>::new()))
+        }
+        Caller::Anyone => {}
+    }
+    operation.build()
+}
+
+/// Every refusal of the endpoint: its own, and those of its kind. Several causes of one
+/// status share its description.
+fn refusals(endpoint: &Endpoint) -> BTreeMap<u16, String> {
+    let mut all: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
+    let mut add = |status: u16, when: &'static str| all.entry(status).or_default().push(when);
+    for (status, when) in &endpoint.refusals {
+        add(*status, when);
+    }
+    match endpoint.caller {
+        Caller::User => add(401, "Not authenticated, or the token is invalid, expired or revoked"),
+        Caller::Admin => {
+            add(401, "Not authenticated, or the token is invalid, expired or revoked");
+            add(403, "Not allowed: the account is not an admin");
+        }
+        Caller::Cookie => add(401, "No refresh cookie, or it is unknown, expired, revoked or reused"),
+        Caller::Anyone => {}
+    }
+    if endpoint.method != "GET" {
+        add(
+            403,
+            "Cross-site request refused (a state change sent by another site's page)",
+        );
+        add(408, "The request body took too long to arrive");
+        add(413, "Request body too large (16 KiB at most)");
+        add(415, "Content-Type must be application/json");
+    }
+    add(
+        422,
+        "Invalid input: a missing, null, wrongly typed or unknown field, or a value the rules refuse",
+    );
+    if endpoint.throttled {
+        add(429, "Too many attempts: wait Retry-After seconds");
+    }
+    add(
+        503,
+        "The service is busy or its database unavailable: retry (after Retry-After seconds when given)",
+    );
+    all.into_iter()
+        .map(|(status, causes)| (status, causes.join("; ")))
+        .collect()
+}
+
+fn refusal(status: u16, when: &str) -> utoipa::openapi::response::Response {
+    let mut response = ResponseBuilder::new().description(when).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ApiError")))
+            .example(Some(json!({"detail": example_detail(status)})))
+            .build(),
+    );
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    match status {
+        401 => {
+            response = response.header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(string())
+                    .description(Some(
+                        "`Bearer`, or `Bearer error=\"invalid_token\"` when a token was refused",
+                    ))
+                    .build(),
+            )
+        }
+        429 | 503 => {
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build(),
+            )
+        }
+        _ => {}
+    }
+    response.build()
+}
+
+fn example_detail(status: u16) -> &'static str {
+    match status {
+        400 => "Invalid or expired link",
+        401 => "Could not validate credentials",
+        403 => "Not allowed",
+        404 => "No such user",
+        408 => "The request body took too long to arrive",
+        409 => "There must always be at least one admin: make someone else an admin first",
+        413 => "Request body too large",
+        415 => "Content-Type must be application/json",
+        422 => "email: Enter a valid email address",
+        429 => "Too many attempts. Try again in 30 seconds.",
+        _ => "The service is temporarily unavailable. Please try again in a moment.",
+    }
+}
+
+fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
+    let mut components = ComponentsBuilder::new()
+        .schema_from::<User>()
+        .schema_from::<Account>()
+        .schema_from::<Role>()
+        .schema_from::<UserPage>()
+        .schema_from::<TokenResponse>()
+        .schema_from::<LoggedOut>()
+        .schema_from::<Deleted>()
+        .schema_from::<Accepted>()
+        .schema_from::<PasswordResetDone>()
+        .schema_from::<EmailVerified>()
+        .schema_from::<EmailChanged>()
+        .schema_from::<ApiError>()
+        .build();
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "The `access_token` from login, signup's refresh, or `POST /auth/refresh` (30 minutes)",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "refresh_cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            refresh_cookie,
+            "The HttpOnly refresh cookie that login and signup set; each refresh replaces it",
+        ))),
+    );
+    components
+}
