@@ -1,7 +1,7 @@
 import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { gotoHydrated, recordPageErrors } from './support';
+import { fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi, type User } from './support';
 
 // UI contract (see the project brief):
 // - once the WASM app has hydrated, <main> carries data-hydrated="true";
@@ -12,8 +12,6 @@ import { gotoHydrated, recordPageErrors } from './support';
 
 const PASSWORD = 'correct horse battery staple';
 const WRONG_PASSWORD = 'incorrect horse battery staple';
-
-type User = { email: string; username: string; password: string };
 
 function uniqueSuffix(): string {
   return `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
@@ -31,14 +29,6 @@ function newUser(): User {
 
 test.beforeEach(async ({ page }) => recordPageErrors(page));
 
-async function signUpViaApi(request: APIRequestContext, user: User): Promise<void> {
-  const res = await request.post('/auth/signup', {
-    data: { email: user.email, password: user.password, username: user.username },
-    headers: { Accept: 'application/json' },
-  });
-  expect(res.status(), `POST /auth/signup: ${await res.text()}`).toBe(200);
-}
-
 async function fillSignup(page: Page, user: User): Promise<void> {
   await page.getByLabel('Email', { exact: true }).fill(user.email);
   await page.getByLabel('Username', { exact: true }).fill(user.username);
@@ -52,11 +42,6 @@ async function signUpViaUi(page: Page, user: User): Promise<void> {
   await page.getByRole('button', { name: 'Sign up', exact: true }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Your profile' })).toBeVisible();
-}
-
-async function fillLogin(page: Page, email: string, password: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
 }
 
 test('the home page links to sign up and log in', async ({ page }) => {
@@ -223,14 +208,6 @@ test('@hydration pages hydrate under the Content-Security-Policy without violati
 });
 
 // ---------------------------------------------------------------- sessions, account, roles
-
-async function logInViaUi(page: Page, email: string, password: string): Promise<void> {
-  await gotoHydrated(page, '/login');
-  await fillLogin(page, email, password);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await expect(page).toHaveURL(/\/profile$/);
-  await expect(page.getByText(email)).toBeVisible();
-}
 
 /** One user, logged in (through the UI) in two separate browser contexts. */
 async function oneUserInTwoBrowsers(browser: Browser, request: APIRequestContext) {

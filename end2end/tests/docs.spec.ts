@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { signUpViaApi } from './support';
 
 // The interactive API documentation (Swagger UI at /docs, the document at /openapi.json),
 // served entirely by AuthKit.
@@ -42,11 +43,7 @@ test('/docs lists every endpoint from this server alone, without console errors'
 
 test('"Try it out" calls the running server with the bearer token', async ({ page, request }) => {
   const email = `docs-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const signup = await request.post('/auth/signup', {
-    data: { email, password: PASSWORD, username: 'reader' },
-    headers: { Accept: 'application/json' },
-  });
-  expect(signup.status()).toBe(200);
+  await signUpViaApi(request, { email, password: PASSWORD, username: 'reader' });
   const login = await request.post('/auth/login', {
     data: { email, password: PASSWORD },
     headers: { Accept: 'application/json' },

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gotoHydrated, recordPageErrors } from './support';
+import { fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi } from './support';
 
 // Journeys that go through a real mailbox (forgot password, verify the address, change it):
 // start-server.sh runs an SMTP server (aiosmtpd) that stores every message in the Maildir
@@ -49,11 +49,7 @@ async function linkInMail(to: string, path: string): Promise<string> {
 
 test('forgot password: the mailed link sets a new password, the old one stops working', async ({ page, request }) => {
   const email = newEmail();
-  const signup = await request.post('/auth/signup', {
-    data: { email, password: PASSWORD, username: 'mailer' },
-    headers: { Accept: 'application/json' },
-  });
-  expect(signup.status()).toBe(200);
+  await signUpViaApi(request, { email, password: PASSWORD, username: 'mailer' });
 
   await gotoHydrated(page, '/login');
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
@@ -78,8 +74,7 @@ test('forgot password: the mailed link sets a new password, the old one stops wo
   await expect(page.getByRole('alert')).toContainText('Invalid or expired link');
 
   await gotoHydrated(page, '/login');
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await fillLogin(page, email, PASSWORD);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
   await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
@@ -122,16 +117,8 @@ test('sign up, verify from the mail: the profile shows the address as verified',
 test('change email: confirmed from the new address, then log in with it', async ({ page, request }) => {
   const email = newEmail();
   const newAddress = newEmail();
-  const signup = await request.post('/auth/signup', {
-    data: { email, password: PASSWORD, username: 'mover' },
-    headers: { Accept: 'application/json' },
-  });
-  expect(signup.status()).toBe(200);
-  await gotoHydrated(page, '/login');
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await expect(page).toHaveURL(/\/profile$/);
+  await signUpViaApi(request, { email, password: PASSWORD, username: 'mover' });
+  await logInViaUi(page, email, PASSWORD);
 
   await page.getByLabel('New email', { exact: true }).fill(newAddress);
   await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
@@ -150,8 +137,7 @@ test('change email: confirmed from the new address, then log in with it', async 
   await page.getByRole('link', { name: 'Go to your profile' }).click();
   await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await fillLogin(page, email, PASSWORD);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
   await page.getByLabel('Email', { exact: true }).fill(newAddress);

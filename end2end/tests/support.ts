@@ -1,4 +1,4 @@
-import { type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
 // What every spec shares: page-error recording and navigation that waits for hydration.
 // (Not a spec file itself: Playwright only runs *.spec.ts.)
@@ -29,4 +29,30 @@ export async function gotoHydrated(page: Page, path: string): Promise<void> {
         `\n${e}`,
     );
   }
+}
+
+export type User = { email: string; username: string; password: string };
+
+/** Signs `user` up through the API (not the form). */
+export async function signUpViaApi(request: APIRequestContext, user: User): Promise<void> {
+  const res = await request.post('/auth/signup', {
+    data: { email: user.email, password: user.password, username: user.username },
+    headers: { Accept: 'application/json' },
+  });
+  expect(res.status(), `POST /auth/signup: ${await res.text()}`).toBe(200);
+}
+
+/** Fills the login form (the page must be /login). */
+export async function fillLogin(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+}
+
+/** Logs in through the form and waits for the profile. */
+export async function logInViaUi(page: Page, email: string, password: string): Promise<void> {
+  await gotoHydrated(page, '/login');
+  await fillLogin(page, email, password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByText(email)).toBeVisible();
 }

@@ -115,6 +115,29 @@ impl Endpoint {
     }
 }
 
+/// The two forms of account deletion (a DELETE with a body, and its POST twin for the
+/// server-function client).
+fn deleting_the_account(method: &'static str, path: &'static str, id: &'static str, summary: &'static str) -> Endpoint {
+    simple(method, path, id, "account", summary, Caller::User)
+        .body(
+            object(&[("password", current_password())]),
+            json!({"password": PASSWORD}),
+        )
+        .answer(200, "Deleted", json!({"deleted": true}))
+        .refuses(401, "Incorrect password")
+        .refuses(409, "The last admin cannot be deleted")
+        .throttled()
+}
+
+/// The two forms of a role change (the id in the path, or in the body, which the caller
+/// adds).
+fn setting_a_role(path: &'static str, id: &'static str, summary: &'static str) -> Endpoint {
+    simple("PATCH", path, id, "admin", summary, Caller::Admin)
+        .answer(200, "Account", account("admin"))
+        .refuses(404, "No such user")
+        .refuses(409, "It would leave no admin")
+}
+
 pub fn endpoints() -> Vec<Endpoint> {
     use Caller::{Admin, Anyone, Cookie, User};
     vec![
@@ -208,31 +231,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         .answer(200, "TokenResponse", tokens())
         .refuses(401, "Incorrect password")
         .throttled(),
-        simple("DELETE", "/auth/me", "delete_me", "account", "Delete the account", User)
-            .body(
-                object(&[("password", current_password())]),
-                json!({"password": PASSWORD}),
-            )
-            .answer(200, "Deleted", json!({"deleted": true}))
-            .refuses(401, "Incorrect password")
-            .refuses(409, "The last admin cannot be deleted")
-            .throttled(),
-        simple(
+        deleting_the_account("DELETE", "/auth/me", "delete_me", "Delete the account"),
+        deleting_the_account(
             "POST",
             "/auth/delete-account",
             "delete_account",
-            "account",
             "Delete the account (the same as DELETE /auth/me)",
-            User,
-        )
-        .body(
-            object(&[("password", current_password())]),
-            json!({"password": PASSWORD}),
-        )
-        .answer(200, "Deleted", json!({"deleted": true}))
-        .refuses(401, "Incorrect password")
-        .refuses(409, "The last admin cannot be deleted")
-        .throttled(),
+        ),
         simple(
             "POST",
             "/auth/password-reset/request",
@@ -356,28 +361,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "UserPage",
             json!({"users": [account("admin")], "total": 1, "limit": 50, "offset": 0}),
         ),
-        simple(
-            "PATCH",
-            "/admin/users/role",
-            "set_user_role",
-            "admin",
-            "Give an account a role",
-            Admin,
-        )
-        .body(
+        setting_a_role("/admin/users/role", "set_user_role", "Give an account a role").body(
             object(&[("id", user_id()), ("role", role())]),
             json!({"id": 2, "role": "admin"}),
-        )
-        .answer(200, "Account", account("admin"))
-        .refuses(404, "No such user")
-        .refuses(409, "It would leave no admin"),
-        simple(
-            "PATCH",
+        ),
+        setting_a_role(
             "/admin/users/{id}",
             "set_role",
-            "admin",
             "Give an account a role (the id in the path)",
-            Admin,
         )
         .param(Param {
             name: "id",
@@ -385,9 +376,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             schema: user_id(),
             description: "The account's id",
         })
-        .body(object(&[("role", role())]), json!({"role": "admin"}))
-        .answer(200, "Account", account("admin"))
-        .refuses(404, "No such user")
-        .refuses(409, "It would leave no admin"),
+        .body(object(&[("role", role())]), json!({"role": "admin"})),
     ]
 }
