@@ -43,6 +43,8 @@ impl Field {
 pub struct FieldError {
     pub field: Field,
     pub message: String,
+    /// What was sent, to show back (FastAPI's `input`); never set for a password.
+    pub input: Option<String>,
 }
 
 impl FieldError {
@@ -50,6 +52,15 @@ impl FieldError {
         Self {
             field,
             message: message.into(),
+            input: None,
+        }
+    }
+
+    /// The same refusal, remembering what was sent.
+    pub fn with_input(self, input: &str) -> Self {
+        Self {
+            input: Some(input.to_owned()),
+            ..self
         }
     }
 
@@ -78,7 +89,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let normalised = nfc(&nfc(raw.trim()).to_lowercase());
-        let invalid = |message: &str| Err(FieldError::new(Field::Email, message));
+        let invalid = |message: &str| Err(FieldError::new(Field::Email, message).with_input(raw));
         if normalised.is_empty() {
             return invalid("Email is required");
         }
@@ -111,7 +122,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let normalised = nfc(raw);
         let trimmed = normalised.trim();
-        let invalid = |message: &str| Err(FieldError::new(Field::Username, message));
+        let invalid = |message: &str| Err(FieldError::new(Field::Username, message).with_input(raw));
         if trimmed.is_empty() {
             return invalid("Username is required");
         }
@@ -210,16 +221,26 @@ pub struct NewAccount {
 }
 
 impl NewAccount {
-    /// Checks the fields in the order the form shows them: email, username, password.
-    pub fn parse(email: &str, username: &str, password: Password) -> Result<Self, FieldError> {
-        let email = Email::parse(email)?;
-        let username = Username::parse(username)?;
-        let password = NewPassword::parse(password, email.as_str(), username.as_str())?;
-        Ok(Self {
-            email,
-            username,
-            password,
-        })
+    /// Checks every field, and refuses with every field that is wrong (in the order the
+    /// form shows them: email, username, password), not only the first.
+    pub fn parse(email: &str, username: &str, password: Password) -> Result<Self, Vec<FieldError>> {
+        let parsed_email = Email::parse(email);
+        let parsed_username = Username::parse(username);
+        // The password is checked against what was typed even if that was refused.
+        let personal_email = parsed_email.as_ref().map_or(email, |e| e.as_str());
+        let personal_username = parsed_username.as_ref().map_or(username, |u| u.as_str());
+        let parsed_password = NewPassword::parse(password, personal_email, personal_username);
+        match (parsed_email, parsed_username, parsed_password) {
+            (Ok(email), Ok(username), Ok(password)) => Ok(Self {
+                email,
+                username,
+                password,
+            }),
+            (email, username, password) => Err([email.err(), username.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
+        }
     }
 
     pub fn email(&self) -> &Email {
@@ -331,23 +352,34 @@ mod tests {
     }
 
     #[test]
-    fn new_account_checks_email_then_username_then_password() {
+    fn new_account_reports_every_wrong_field_in_form_order() {
         let parse = |email: &str, username: &str, password: &str| {
-            NewAccount::parse(email, username, Password::new(password)).map_err(|e| e.field)
+            NewAccount::parse(email, username, Password::new(password))
+                .map_err(|errors| errors.iter().map(|e| e.field).collect::<Vec<_>>())
         };
         let account = NewAccount::parse(" Ann@Example.com", " Ann ", Password::new("long enough pass")).unwrap();
         assert_eq!(account.email().as_str(), "ann@example.com");
         assert_eq!(account.username().as_str(), "Ann");
         assert_eq!(account.password().expose(), "long enough pass");
         assert_eq!(account.password().personal(), ["ann@example.com", "Ann"]);
-        assert_eq!(parse("nope", "", "short").err(), Some(Field::Email));
-        assert_eq!(parse("a@example.com", "", "short").err(), Some(Field::Username));
-        assert_eq!(parse("a@example.com", "a", "short").err(), Some(Field::Password));
+        assert_eq!(
+            parse("nope", "", "short").err(),
+            Some(vec![Field::Email, Field::Username, Field::Password])
+        );
+        assert_eq!(
+            parse("a@example.com", "", "short").err(),
+            Some(vec![Field::Username, Field::Password])
+        );
+        assert_eq!(parse("a@example.com", "a", "short").err(), Some(vec![Field::Password]));
         // The password rules see the normalised details.
         assert_eq!(
             parse("Ann@Example.com", "x", "ANN@example.com").err(),
-            Some(Field::Password)
+            Some(vec![Field::Password])
         );
+        // What was sent is kept for the answer, except the password.
+        let errors = NewAccount::parse("nope", "", Password::new("short")).err().unwrap();
+        assert_eq!(errors[0].input.as_deref(), Some("nope"));
+        assert_eq!(errors[2].input, None);
     }
 
     #[test]

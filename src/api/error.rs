@@ -1,20 +1,63 @@
-//! The one error type every server function returns, encoded as `{"detail": "..."}`.
+//! The one error type every server function returns.
 //!
-//! Which HTTP status goes with an error is decided on the server, in
-//! `crate::server::error::AuthError`; this type is only what travels on the wire.
+//! On the wire it is `{"detail": "..."}` — except a validation failure (422), which is
+//! FastAPI's `HTTPValidationError`: `{"detail": [{"type","loc","msg","input"}, ...]}`, one
+//! entry per refused input, so that clients written against the FastAPI service read it
+//! unchanged. Which HTTP status goes with an error is decided on the server, in
+//! `crate::server::error::AuthError`; this type is only what travels.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{detail}")]
 pub struct ApiError {
+    /// What went wrong, for people: for a validation failure, its messages joined.
     pub detail: String,
     /// Only on 5xx: quote it to the operator, who finds the cause in the log under it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_id: Option<String>,
+    /// Only on 422: every refused input.
+    pub issues: Vec<ValidationIssue>,
+}
+
+/// One refused input, as FastAPI reports it (its schema is FastAPI's `ValidationError`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = ValidationError))]
+pub struct ValidationIssue {
+    /// What kind of refusal: `missing`, `string_type`, `extra_forbidden`, `json_invalid`,
+    /// `value_error`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where: `["body", "email"]`, `["query", "limit"]`, `["path", "id"]`, or
+    /// `["body", <byte offset>]` for a body that is not JSON.
+    pub loc: Vec<Loc>,
+    pub msg: String,
+    /// What was sent there; never a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctx: Option<Value>,
+}
+
+/// A step of a location: a field name, or a position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Loc {
+    Name(String),
+    Index(u64),
+}
+
+impl ValidationIssue {
+    /// The body field this issue is about, if it is about one.
+    pub fn body_field(&self) -> Option<&str> {
+        match self.loc.as_slice() {
+            [Loc::Name(part), Loc::Name(field), ..] if part == "body" => Some(field),
+            _ => None,
+        }
+    }
 }
 
 impl ApiError {
@@ -22,7 +65,75 @@ impl ApiError {
         Self {
             detail: detail.into(),
             error_id: None,
+            issues: Vec::new(),
         }
+    }
+
+    /// A validation failure (422) listing every refused input.
+    pub fn invalid(issues: Vec<ValidationIssue>) -> Self {
+        let detail = issues
+            .iter()
+            .map(|issue| match issue.body_field() {
+                Some(field) => format!("{field}: {}", issue.msg),
+                None => issue.msg.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            detail,
+            error_id: None,
+            issues,
+        }
+    }
+
+    /// The message about body field `field`, if the server refused it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        self.issues
+            .iter()
+            .find(|issue| issue.body_field() == Some(field))
+            .map(|issue| issue.msg.clone())
+    }
+}
+
+/// The two shapes of `detail` on the wire.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Detail {
+    Text(String),
+    Issues(Vec<ValidationIssue>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    detail: Detail,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_id: Option<String>,
+}
+
+impl Serialize for ApiError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let detail = if self.issues.is_empty() {
+            Detail::Text(self.detail.clone())
+        } else {
+            Detail::Issues(self.issues.clone())
+        };
+        Wire {
+            detail,
+            error_id: self.error_id.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        let mut error = match wire.detail {
+            Detail::Text(detail) => ApiError::new(detail),
+            Detail::Issues(issues) => ApiError::invalid(issues),
+        };
+        error.error_id = wire.error_id;
+        Ok(error)
     }
 }
 
@@ -46,5 +157,36 @@ impl FromServerFnError for ApiError {
                 _ => Self::new("The server sent an unexpected response. Please try again."),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plain_error_is_a_detail_string() {
+        let error = ApiError::new("Incorrect email or password");
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            json!({"detail": "Incorrect email or password"})
+        );
+        let back: ApiError = serde_json::from_value(json!({"detail": "x", "error_id": "abc"})).unwrap();
+        assert_eq!(back.error_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_validation_failure_is_fastapis_list_both_ways() {
+        let wire = json!({"detail": [
+            {"type": "missing", "loc": ["body", "email"], "msg": "Field required", "input": {}},
+            {"type": "json_invalid", "loc": ["body", 7], "msg": "JSON decode error"}
+        ]});
+        let error: ApiError = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(error.issues.len(), 2);
+        assert_eq!(error.field_message("email").as_deref(), Some("Field required"));
+        assert_eq!(error.detail, "email: Field required; JSON decode error");
+        assert_eq!(error.issues[1].loc, [Loc::Name("body".into()), Loc::Index(7)]);
+        assert_eq!(serde_json::to_value(&error).unwrap(), wire);
     }
 }

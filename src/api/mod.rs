@@ -14,7 +14,7 @@ mod types;
 
 pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
-pub use error::ApiError;
+pub use error::{ApiError, Loc, ValidationIssue};
 pub use types::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, LoggedOut, Password, PasswordResetDone, Role,
     TokenResponse, User, UserPage,

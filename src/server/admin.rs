@@ -3,6 +3,7 @@
 
 use super::auth::Principal;
 use super::error::AuthError;
+use super::issues;
 use super::state::AppState;
 use super::users::Guarded;
 use crate::api::{Account, Role, UserPage};
@@ -27,13 +28,32 @@ pub async fn list_users(
     require_admin(principal)?;
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
     let offset = offset.unwrap_or(0);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(AuthError::InvalidInput(format!(
-            "limit: must be between 1 and {MAX_PAGE_SIZE}"
-        )));
+    let mut refused = Vec::new();
+    if limit < 1 {
+        refused.push(issues::query(
+            "limit",
+            "greater_than_equal",
+            "Input should be greater than or equal to 1",
+            Some(limit.into()),
+        ));
+    } else if limit > MAX_PAGE_SIZE {
+        refused.push(issues::query(
+            "limit",
+            "less_than_equal",
+            format!("Input should be less than or equal to {MAX_PAGE_SIZE}"),
+            Some(limit.into()),
+        ));
     }
     if offset < 0 {
-        return Err(AuthError::InvalidInput("offset: must not be negative".to_owned()));
+        refused.push(issues::query(
+            "offset",
+            "greater_than_equal",
+            "Input should be greater than or equal to 0",
+            Some(offset.into()),
+        ));
+    }
+    if !refused.is_empty() {
+        return Err(AuthError::Invalid(refused));
     }
     let (users, total) = state.users.list(limit, offset).await?;
     Ok(UserPage {
@@ -50,9 +70,12 @@ pub async fn set_role(state: &AppState, principal: &Principal, id: i64, role: Ro
     require_admin(principal)?;
     // Demoting oneself could leave nobody able to administer; another admin must do it.
     if principal.user.id == id && role != Role::Admin {
-        return Err(AuthError::InvalidInput(
-            "role: you cannot remove your own admin role".to_owned(),
-        ));
+        return Err(AuthError::Invalid(vec![issues::body(
+            "role",
+            "value_error",
+            "You cannot remove your own admin role",
+            Some(role.as_str().into()),
+        )]));
     }
     assign_role(state, id, role).await
 }
@@ -97,7 +120,7 @@ mod tests {
         assert_eq!(principal(&t.state, "worker@example.com").await.user.role(), Role::Admin);
         assert!(matches!(
             set_role(&t.state, &admin, boss.id, Role::User).await,
-            Err(AuthError::InvalidInput(_))
+            Err(AuthError::Invalid(_))
         ));
         assert!(matches!(
             set_role(&t.state, &admin, 999_999, Role::User).await,

@@ -239,8 +239,18 @@ pub async fn login(
     password: Password,
 ) -> Result<SessionIssued<TokenResponse>, AuthError> {
     throttle_client(state, meta).await?;
-    let email = Email::parse(&email)?;
-    check_login_password(password.expose())?;
+    // Both fields are checked, and both refusals told at once.
+    let (email, password_check) = (Email::parse(&email), check_login_password(password.expose()));
+    let email = match (email, password_check) {
+        (Ok(email), Ok(())) => email,
+        (email, password_check) => {
+            return Err([email.err(), password_check.err()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .into());
+        }
+    };
     // Per-account throttle, applied to unknown emails too so that a 429 says nothing
     // about whether an account exists. A browser that has logged in to this account
     // before is counted on its own, so strangers cannot lock its owner out.

@@ -99,7 +99,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let default_name = normalised.as_str().split('@').next().unwrap_or("admin").to_owned();
             let username = username.unwrap_or(default_name);
             let password = read_password(normalised.as_str())?;
-            let account = NewAccount::parse(&email, &username, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = NewAccount::parse(&email, &username, password).map_err(|errors| {
+                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("{}", reasons.join("; "))
+            })?;
             match register(&state, account, Role::Admin).await {
                 Ok(registered) => {
                     let user = registered.user;

@@ -20,7 +20,7 @@ use super::mail::templates;
 use super::state::AppState;
 use super::users::UserStore;
 use crate::api::{Accepted, EmailChanged, EmailVerified, Password};
-use crate::validation::{Email, Field};
+use crate::validation::{Email, Field, FieldError};
 
 pub const VERIFICATION_SENT: &str = "A verification link is on its way";
 pub const CHANGE_SENT: &str = "A confirmation link is on its way to the new address";
@@ -69,12 +69,12 @@ pub async fn request_change(
     password: Password,
 ) -> Result<Accepted, AuthError> {
     let user = &principal.user;
-    let new_email = Email::parse(&new_email).map_err(|e| e.about(Field::NewEmail))?;
-    if new_email.as_str() == user.email {
-        return Err(AuthError::InvalidInput(
-            "new_email: This is already your email address".to_owned(),
-        ));
+    let parsed = Email::parse(&new_email).map_err(|e| e.about(Field::NewEmail))?;
+    if parsed.as_str() == user.email {
+        let same = FieldError::new(Field::NewEmail, "This is already your email address").with_input(&new_email);
+        return Err(same.into());
     }
+    let new_email = parsed;
     confirm_password(state, principal, password).await?;
     // Told now, as signup would tell it; checked again when the link is opened, since
     // someone may sign up with the address in between.

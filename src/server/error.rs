@@ -6,7 +6,7 @@
 
 use super::password::HashError;
 use super::users::EmailWriteError;
-use crate::api::ApiError;
+use crate::api::{ApiError, ValidationIssue};
 use crate::validation::FieldError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,9 +16,11 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The request's body or query could not be taken as the endpoint's input, or asks
-    /// for something the rules forbid (a page size out of range, demoting oneself).
-    #[error("{0}")]
-    InvalidInput(String),
+    /// for something the rules forbid (a page size out of range, demoting oneself): every
+    /// refused input, answered as FastAPI's `HTTPValidationError`.
+    #[error("{}", ApiError::invalid(.0.clone()).detail)]
+    Invalid(Vec<ValidationIssue>),
+    /// One field refused by a rule of `crate::validation` (a 422 like `Invalid`).
     #[error(transparent)]
     InvalidField(#[from] FieldError),
     #[error("Email already registered")]
@@ -96,7 +98,7 @@ fn retry_after_secs(wait: &Duration) -> u64 {
 impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::InvalidInput(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AuthError::Invalid(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AuthError::EmailTaken | AuthError::UnreadableBody | AuthError::InvalidLink | AuthError::AlreadyVerified => {
                 StatusCode::BAD_REQUEST
             }
@@ -157,6 +159,13 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
+/// Several fields refused at once (a signup): every one of them is answered.
+impl From<Vec<FieldError>> for AuthError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        AuthError::Invalid(errors.into_iter().map(ValidationIssue::from).collect())
+    }
+}
+
 impl From<EmailWriteError> for AuthError {
     fn from(error: EmailWriteError) -> Self {
         match error {
@@ -183,7 +192,13 @@ impl From<ServerFnErrorErr> for AuthError {
         match error {
             ServerFnErrorErr::Args(detail)
             | ServerFnErrorErr::Deserialization(detail)
-            | ServerFnErrorErr::MissingArg(detail) => AuthError::InvalidInput(detail),
+            | ServerFnErrorErr::MissingArg(detail) => AuthError::Invalid(vec![ValidationIssue {
+                kind: "value_error".to_owned(),
+                loc: vec![crate::api::Loc::Name("body".to_owned())],
+                msg: detail,
+                input: None,
+                ctx: None,
+            }]),
             other => AuthError::internal(anyhow::anyhow!(other)),
         }
     }
@@ -203,7 +218,11 @@ impl ErrorReply {
     /// at debug level.
     pub fn from_error(error: AuthError) -> Self {
         let status = error.status();
-        let mut body = ApiError::new(error.to_string());
+        let mut body = match &error {
+            AuthError::Invalid(issues) => ApiError::invalid(issues.clone()),
+            AuthError::InvalidField(field) => ApiError::invalid(vec![field.clone().into()]),
+            other => ApiError::new(other.to_string()),
+        };
         match &error {
             AuthError::Internal(cause) => {
                 let error_id = format!("{:016x}", rand::random::<u64>());

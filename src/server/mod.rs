@@ -31,6 +31,7 @@ pub mod email_address;
 pub mod email_tokens;
 pub mod error;
 pub mod http;
+pub mod issues;
 pub mod limiter;
 pub mod login_throttle;
 pub mod mail;

@@ -6,7 +6,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use std::future::Future;
 
-/// A labelled input bound to a signal.
+/// A labelled input bound to a signal, with the server's message about it (if it refused
+/// the field: `FormFlow::field_error`) right below it.
 #[component]
 pub fn TextField(
     label: &'static str,
@@ -14,11 +15,26 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     autocomplete: &'static str,
     value: RwSignal<String>,
+    #[prop(optional, into)] error: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
+    let error = error.unwrap_or_else(|| Signal::derive(|| None));
+    let error_id = format!("{id}-error");
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id name=id type=kind autocomplete=autocomplete required bind:value=value />
+            <input
+                id=id
+                name=id
+                type=kind
+                autocomplete=autocomplete
+                required
+                bind:value=value
+                aria-invalid=move || error.with(Option::is_some).to_string()
+                aria-describedby=error_id.clone()
+            />
+            <p class="field-error" role="alert" id=error_id>
+                {move || error.get()}
+            </p>
         </div>
     }
 }
@@ -58,6 +74,11 @@ pub struct FormFlow<I, T> {
     action: Action<I, Result<T, ApiError>>,
     /// What the form's [`FormAlert`] shows.
     pub error: RwSignal<Option<String>>,
+    /// The server's refusals of single fields (a 422), shown by their fields.
+    refused: RwSignal<Option<ApiError>>,
+    /// The fields this form shows a message for ([`FormFlow::field_error`]); a refusal of
+    /// any other field goes to the alert.
+    shown_fields: StoredValue<Vec<&'static str>>,
     /// True while a request runs; for the [`SubmitButton`].
     pub pending: Memo<bool>,
 }
@@ -100,16 +121,43 @@ where
     /// Follows the action: a failure's detail goes to the alert, a success to `on_success`.
     fn follow(action: Action<I, Result<T, ApiError>>, on_success: impl Fn(T) + 'static) -> Self {
         let error = RwSignal::new(None::<String>);
+        let refused = RwSignal::new(None::<ApiError>);
+        let shown_fields = StoredValue::new(Vec::new());
         Effect::new(move |_| match action.value().get() {
             Some(Ok(value)) => on_success(value),
+            Some(Err(e)) if !e.issues.is_empty() => {
+                // By their fields; whatever this form has no field for, in the alert.
+                let elsewhere: Vec<String> = e
+                    .issues
+                    .iter()
+                    .filter(|issue| {
+                        !issue
+                            .body_field()
+                            .is_some_and(|field| shown_fields.with_value(|shown| shown.contains(&field)))
+                    })
+                    .map(|issue| issue.msg.clone())
+                    .collect();
+                error.set((!elsewhere.is_empty()).then(|| elsewhere.join(" ")));
+                refused.set(Some(e));
+            }
             Some(Err(e)) => error.set(Some(e.detail)),
             None => {}
         });
         Self {
             action,
             error,
+            refused,
+            shown_fields,
             pending: action.pending(),
         }
+    }
+
+    /// The server's message about body field `field` (its JSON name), for the field's
+    /// [`TextField`].
+    pub fn field_error(self, field: &'static str) -> Signal<Option<String>> {
+        self.shown_fields.update_value(|shown| shown.push(field));
+        let refused = self.refused;
+        Signal::derive(move || refused.with(|e| e.as_ref().and_then(|e| e.field_message(field))))
     }
 
     /// A submit handler: prevents the browser's submit, ignores a submit while one is
@@ -121,6 +169,7 @@ where
             if self.pending.get_untracked() {
                 return;
             }
+            self.refused.set(None);
             match check() {
                 Err(message) => self.error.set(Some(message)),
                 Ok(input) => {

@@ -57,8 +57,8 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card">
             <h1>"Log in"</h1>
             <form method="post" on:submit=on_submit novalidate>
-                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
-                <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password />
+                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
+                <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password error=flow.field_error("password") />
                 <FormAlert message=flow.error />
                 <Show when=move || flow.error.with(|e| e.as_deref() == Some(NOT_VERIFIED))>
                     <p class="notice">"We have mailed you a new verification link: open it, then log in."</p>

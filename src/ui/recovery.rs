@@ -35,7 +35,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <h1>"Forgot your password?"</h1>
             <p class="muted">"Enter your account's email address and we will send you a link to choose a new password."</p>
             <form method="post" on:submit=on_submit novalidate>
-                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email />
+                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
                 <FormAlert message=flow.error />
                 <p class="notice" role="status">{move || sent.get()}</p>
                 <SubmitButton label="Send the link" pending_label="Sending…" pending=flow.pending />
@@ -76,7 +76,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <section class="card">
             <h1>"Choose a new password"</h1>
             <form method="post" on:submit=on_submit novalidate hidden=move || done.get()>
-                <TextField label="New password" id="new_password" kind="password" autocomplete="new-password" value=password />
+                <TextField label="New password" id="new_password" kind="password" autocomplete="new-password" value=password error=flow.field_error("new_password") />
                 <FormAlert message=flow.error />
                 <SubmitButton label="Set the new password" pending_label="Saving…" pending=flow.pending />
             </form>

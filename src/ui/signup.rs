@@ -24,7 +24,10 @@ impl SignupForm {
     fn check(&self) -> Result<(), String> {
         NewAccount::parse(&self.email, &self.username, self.password.clone())
             .map(|_| ())
-            .map_err(|e| e.message)
+            .map_err(|errors| {
+                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                messages.join(" ")
+            })
     }
 }
 
@@ -87,9 +90,9 @@ pub fn SignupPage() -> impl IntoView {
             <h1>"Create your account"</h1>
             <p class="notice" role="status">{move || check_inbox.get()}</p>
             <form method="post" on:submit=on_submit novalidate hidden=move || check_inbox.with(Option::is_some)>
-                <TextField label="Email" id="email" kind="email" autocomplete="email" value=email />
-                <TextField label="Username" id="username" autocomplete="nickname" value=username />
-                <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password />
+                <TextField label="Email" id="email" kind="email" autocomplete="email" value=email error=flow.field_error("email") />
+                <TextField label="Username" id="username" autocomplete="nickname" value=username error=flow.field_error("username") />
+                <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password error=flow.field_error("password") />
                 <p class="hint">"At least 8 characters."</p>
                 <FormAlert message=flow.error />
                 <SubmitButton label="Sign up" pending_label="Signing up…" pending=flow.pending />

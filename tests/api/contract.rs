@@ -1,6 +1,6 @@
 //! The HTTP contract of `/auth/*`, checked against the running application.
 
-use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, mint, sid_of};
+use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, bearer, issue_about, mint, sid_of, validation_issues};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
@@ -28,14 +28,14 @@ fn assert_json(reply: &Reply) {
     );
 }
 
-/// A 422 whose detail names the offending field.
+/// A 422 in FastAPI's shape with an entry about the offending field.
 fn assert_invalid(reply: &Reply, field: &str) {
-    assert_eq!(reply.status, 422, "{}", reply.text);
     assert_json(reply);
-    let detail = reply.body["detail"]
-        .as_str()
-        .unwrap_or_else(|| panic!("detail missing: {}", reply.text));
-    assert!(detail.contains(field), "detail {detail:?} should name {field:?}");
+    assert!(
+        issue_about(reply, field).is_some(),
+        "the 422 should name {field:?}: {}",
+        reply.text
+    );
 }
 
 /// 401 for a request that presented no token: the challenge names the scheme only.
@@ -173,7 +173,7 @@ async fn malformed_and_oversized_bodies_are_4xx_json() {
             let reply = app.post_raw(path, body.to_owned()).await;
             assert_eq!(reply.status, 422, "{path} {body:?}: {}", reply.text);
             assert_json(&reply);
-            assert!(reply.body["detail"].is_string(), "{}", reply.text);
+            validation_issues(&reply);
         }
     }
     let huge = format!(
@@ -340,4 +340,91 @@ async fn token_of_a_deleted_user_is_401() {
     app.delete_user_row(id).await;
     let reply = app.me(Some(&format!("Bearer {token}"))).await;
     assert_unauthorized(&reply);
+}
+
+/// Every 422 is FastAPI's `HTTPValidationError`: one entry per refused input, all at once,
+/// located as FastAPI locates them, and never echoing a password.
+#[tokio::test]
+async fn validation_errors_have_fastapis_shape() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": "nope", "password": "short", "username": ""}),
+        )
+        .await;
+    let issues = validation_issues(&reply);
+    assert_eq!(
+        issues,
+        [
+            json!({"type": "value_error", "loc": ["body", "email"], "msg": "Enter a valid email address", "input": "nope"}),
+            json!({"type": "value_error", "loc": ["body", "username"], "msg": "Username is required", "input": ""}),
+            json!({"type": "value_error", "loc": ["body", "password"], "msg": "Password must be at least 8 characters"}),
+        ]
+    );
+
+    // Wrong types and unknown fields: every one, and the password's value is never sent back.
+    let reply = app
+        .post_json(
+            "/auth/signup",
+            &json!({"email": null, "password": 12345678, "nickname": "x"}),
+        )
+        .await;
+    let issues = validation_issues(&reply);
+    let kinds: Vec<(&str, &Value)> = issues
+        .iter()
+        .map(|i| (i["type"].as_str().unwrap(), &i["loc"]))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("string_type", &json!(["body", "email"])),
+            ("string_type", &json!(["body", "password"])),
+            ("missing", &json!(["body", "username"])),
+            ("extra_forbidden", &json!(["body", "nickname"])),
+        ]
+    );
+    assert!(!reply.text.contains("12345678"), "{}", reply.text);
+
+    let reply = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "a@example.com", "password": "hunter2 secret"}),
+        )
+        .await;
+    assert_eq!(reply.status, 401, "a well-formed login is not a 422");
+    let reply = app
+        .post_json("/auth/login", &json!({"email": "x", "password": ""}))
+        .await;
+    assert_eq!(
+        validation_issues(&reply).len(),
+        2,
+        "both login fields at once: {}",
+        reply.text
+    );
+
+    // A body that is not JSON: where the parser stopped.
+    let reply = app.post_raw("/auth/login", "{\"email\": }").await;
+    let issues = validation_issues(&reply);
+    assert_eq!(issues[0]["type"], "json_invalid");
+    assert_eq!(issues[0]["loc"], json!(["body", 10]));
+
+    // Query parameters are located in the query.
+    let (_, token) = app.user_with_token("boss@example.com").await;
+    app.make_admin("boss@example.com").await;
+    for (query, kind) in [("limit=ten", "int_parsing"), ("limit=0", "greater_than_equal")] {
+        let reply = app
+            .send(
+                app.client
+                    .get(app.url(&format!("/admin/users?{query}")))
+                    .header("Authorization", bearer(&token)),
+            )
+            .await;
+        let issues = validation_issues(&reply);
+        assert_eq!(issues[0]["loc"], json!(["query", "limit"]), "{query}");
+        assert_eq!(issues[0]["type"], kind, "{query}");
+    }
+    // Every other error keeps its string detail.
+    let reply = app.login("boss@example.com", "not the password").await;
+    assert_eq!(reply.body, json!({"detail": "Incorrect email or password"}));
 }

@@ -252,6 +252,30 @@ impl TestApp {
 
 // ------------------------------------------------------------------ replies
 
+/// The entries of a 422 in FastAPI's `HTTPValidationError` shape, each checked to have
+/// its `type`, `loc` and `msg`.
+pub fn validation_issues(reply: &Reply) -> Vec<Value> {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let issues = reply.body["detail"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a 422's detail is a list: {}", reply.text))
+        .clone();
+    assert!(!issues.is_empty(), "{}", reply.text);
+    for issue in &issues {
+        assert!(issue["type"].is_string() && issue["msg"].is_string(), "{issue}");
+        assert!(issue["loc"].as_array().is_some_and(|loc| !loc.is_empty()), "{issue}");
+    }
+    issues
+}
+
+/// The message a 422 gives about body field `field`.
+pub fn issue_about(reply: &Reply, field: &str) -> Option<String> {
+    validation_issues(reply)
+        .iter()
+        .find(|issue| issue["loc"] == json!(["body", field]))
+        .map(|issue| issue["msg"].as_str().unwrap_or_default().to_owned())
+}
+
 /// A response header as text, if present and visible ASCII.
 pub fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
     reply.headers.get(name).and_then(|v| v.to_str().ok())

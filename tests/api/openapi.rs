@@ -79,6 +79,19 @@ async fn the_document_lists_exactly_the_routes_the_server_serves() {
     }
 }
 
+fn collect_references(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref") {
+                into.push(reference.clone());
+            }
+            map.values().for_each(|v| collect_references(v, into));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, into)),
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn every_operation_documents_its_refusals() {
     let app = TestApp::spawn().await;
@@ -108,6 +121,21 @@ async fn every_operation_documents_its_refusals() {
         }
         assert!(operation["operationId"].is_string(), "{name}");
     }
+    // Every reference resolves (a schema named but never added would leave clients guessing).
+    let mut references = Vec::new();
+    collect_references(&document, &mut references);
+    assert!(references.len() > 20, "{references:?}");
+    for reference in references {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema reference");
+        assert!(
+            document["components"]["schemas"].get(name).is_some(),
+            "{reference} does not resolve"
+        );
+    }
+    let validation = &document["paths"]["/auth/login"]["post"]["responses"]["422"]["content"]["application/json"];
+    assert_eq!(validation["schema"]["$ref"], "#/components/schemas/HTTPValidationError");
     let schemes = &document["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["refresh_cookie"]["in"], "cookie");

@@ -1,7 +1,8 @@
 //! `api_guard`: the request guard of `/auth/*` and `/admin/*`, which keeps them a JSON
 //! API whatever happens. It refuses cross-site state changes (403), bodies that are not
-//! JSON (415), oversized bodies before reading them (413) and bodies that take too long
-//! to arrive (408); turns any error response
+//! JSON (415), oversized bodies before reading them (413), bodies that take too long
+//! to arrive (408) and requests whose shape the OpenAPI document does not allow (422,
+//! `super::shape`); turns any error response
 //! that is not already JSON (an unknown path, a wrong method, a timeout, a framework
 //! failure) into `{"detail": ...}`; and marks every answer `Cache-Control: no-store`
 //! (it carries tokens or personal data; RFC 6749 §5.1).
@@ -43,9 +44,12 @@ async fn admit(request: Request, body_timeout: Duration) -> Result<Request, Auth
         return Err(AuthError::NotJson);
     }
     // A client that trickles its body holds a task: it gets `BODY_READ_TIMEOUT_MS`.
-    tokio::time::timeout(body_timeout, read_bounded_body(request))
+    let (parts, body) = tokio::time::timeout(body_timeout, read_bounded_body(request))
         .await
-        .unwrap_or(Err(AuthError::BodyTimeout))
+        .unwrap_or(Err(AuthError::BodyTimeout))?;
+    super::shape::check(parts.method.as_str(), parts.uri.path(), parts.uri.query(), &body)
+        .map_err(AuthError::Invalid)?;
+    Ok(Request::from_parts(parts, Body::from(body)))
 }
 
 fn is_safe_method(method: &Method) -> bool {
@@ -101,7 +105,7 @@ fn sends_non_json_body(request: &Request) -> bool {
 }
 
 /// Reads the whole body, at most [`MAX_API_BODY_BYTES`] of it, before anything else runs.
-async fn read_bounded_body(request: Request) -> Result<Request, AuthError> {
+async fn read_bounded_body(request: Request) -> Result<(axum::http::request::Parts, axum::body::Bytes), AuthError> {
     let (parts, body) = request.into_parts();
     let declared_length = parts
         .headers
@@ -111,7 +115,7 @@ async fn read_bounded_body(request: Request) -> Result<Request, AuthError> {
         return Err(AuthError::BodyTooLarge);
     }
     match http_body_util::Limited::new(body, MAX_API_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+        Ok(collected) => Ok((parts, collected.to_bytes())),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(AuthError::BodyTooLarge),
         Err(_) => Err(AuthError::UnreadableBody),
     }

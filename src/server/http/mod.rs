@@ -6,11 +6,13 @@
 //! - [`security_headers`]: CSP with a per-response nonce, and the other protective headers.
 //! - [`rest`]: `DELETE /auth/me` and `PATCH /admin/users/{id}`.
 //! - [`no_script`]: a page's form posted before the app has loaded goes back to the page.
+//! - [`shape`]: a request's shape against the OpenAPI document (every refused field at once).
 
 mod guard;
 mod no_script;
 mod rest;
 mod security_headers;
+mod shape;
 
 pub use guard::MAX_API_BODY_BYTES;
 pub use rest::ROUTES as REST_ROUTES;

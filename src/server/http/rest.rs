@@ -7,6 +7,7 @@
 use crate::api::{DeleteAccount, Role, StrictJsonEncoding};
 use crate::server::auth::authenticate;
 use crate::server::error::AuthError;
+use crate::server::issues;
 use crate::server::request_meta::RequestMeta;
 use crate::server::state::AppState;
 use crate::server::{account, admin};
@@ -18,6 +19,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, patch};
 use leptos::server_fn::Decodes;
+use leptos::server_fn::error::ServerFnErrorErr;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -44,7 +46,7 @@ struct RoleChange {
 
 /// Decodes a JSON body exactly as the server functions' `ApiJson` does.
 fn decode<T: DeserializeOwned>(body: Bytes) -> Result<T, AuthError> {
-    StrictJsonEncoding::decode(body).map_err(|e| AuthError::InvalidInput(e.to_string()))
+    StrictJsonEncoding::decode(body).map_err(|e| AuthError::from(ServerFnErrorErr::Deserialization(e.to_string())))
 }
 
 /// The REST handlers' extraction step: the same `RequestMeta` the server functions'
@@ -85,9 +87,14 @@ async fn delete_me(State(state): State<AppState>, meta: RequestMeta, body: Bytes
 async fn set_role(State(state): State<AppState>, meta: RequestMeta, Path(id): Path<String>, body: Bytes) -> Response {
     let result = async {
         let RoleChange { role } = decode(body)?;
-        let id = id
-            .parse::<i64>()
-            .map_err(|_| AuthError::InvalidInput(format!("id: invalid user id {id:?}, expected an integer")))?;
+        let id = id.parse::<i64>().map_err(|_| {
+            AuthError::Invalid(vec![issues::path(
+                "id",
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+                Some(id.as_str().into()),
+            )])
+        })?;
         let principal = authenticate(&state, &meta.bearer).await?;
         admin::set_role(&state, &principal, id, role).await
     };

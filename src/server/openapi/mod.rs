@@ -15,10 +15,11 @@ pub mod endpoints;
 mod schemas;
 
 use crate::api::{
-    Accepted, Account, ApiError, Deleted, EmailChanged, EmailVerified, LoggedOut, PasswordResetDone, Role,
-    TokenResponse, User, UserPage,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, Loc, LoggedOut, PasswordResetDone, Role, TokenResponse,
+    User, UserPage, ValidationIssue,
 };
 use endpoints::{Caller, Endpoint, endpoints};
+use schemas::{ErrorBody, HTTPValidationError};
 use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::openapi::content::ContentBuilder;
@@ -205,11 +206,22 @@ fn refusals(endpoint: &Endpoint) -> BTreeMap<u16, String> {
 }
 
 fn refusal(status: u16, when: &str) -> utoipa::openapi::response::Response {
+    let (schema, example) = if status == 422 {
+        let example = json!({"detail": [{
+            "type": "value_error",
+            "loc": ["body", "email"],
+            "msg": "Enter a valid email address",
+            "input": "ada@example"
+        }]});
+        ("HTTPValidationError", example)
+    } else {
+        ("ErrorBody", json!({"detail": example_detail(status)}))
+    };
     let mut response = ResponseBuilder::new().description(when).content(
         "application/json",
         ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ApiError")))
-            .example(Some(json!({"detail": example_detail(status)})))
+            .schema(Some(Ref::from_schema_name(schema)))
+            .example(Some(example))
             .build(),
     );
     let string = || ObjectBuilder::new().schema_type(Type::String);
@@ -249,7 +261,6 @@ fn example_detail(status: u16) -> &'static str {
         409 => "There must always be at least one admin: make someone else an admin first",
         413 => "Request body too large",
         415 => "Content-Type must be application/json",
-        422 => "email: Enter a valid email address",
         429 => "Too many attempts. Try again in 30 seconds.",
         _ => "The service is temporarily unavailable. Please try again in a moment.",
     }
@@ -268,7 +279,10 @@ fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
         .schema_from::<PasswordResetDone>()
         .schema_from::<EmailVerified>()
         .schema_from::<EmailChanged>()
-        .schema_from::<ApiError>()
+        .schema_from::<ErrorBody>()
+        .schema_from::<HTTPValidationError>()
+        .schema_from::<ValidationIssue>()
+        .schema_from::<Loc>()
         .build();
     components.add_security_scheme(
         "bearer",

@@ -80,6 +80,22 @@ pub fn object(properties: &[(&str, RefOr<Schema>)]) -> RefOr<Schema> {
     object.into()
 }
 
+/// Every refusal's body but a validation failure's.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes `crate::api::ApiError` on the wire; never built
+pub struct ErrorBody {
+    detail: String,
+    /// Only on 5xx: the id under which the cause is logged.
+    error_id: Option<String>,
+}
+
+/// A validation failure's body (422), as FastAPI answers it: every refused input.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)] // FastAPI's name, kept for clients
+pub struct HTTPValidationError {
+    detail: Vec<crate::api::ValidationIssue>,
+}
+
 /// `Password` (a secret in memory) travels as a plain JSON string.
 impl utoipa::PartialSchema for Password {
     fn schema() -> RefOr<Schema> {

@@ -74,7 +74,14 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>"Change email"</h2>
-            <TextField label="New email" id="new-email" kind="email" autocomplete="email" value=new_email />
+            <TextField
+                label="New email"
+                id="new-email"
+                kind="email"
+                autocomplete="email"
+                value=new_email
+                error=flow.field_error("new_email")
+            />
             <TextField
                 label="Your password"
                 id="email-password"

@@ -61,7 +61,14 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
                 autocomplete="current-password"
                 value=current
             />
-            <TextField label="New password" id="new-password" kind="password" autocomplete="new-password" value=new />
+            <TextField
+                label="New password"
+                id="new-password"
+                kind="password"
+                autocomplete="new-password"
+                value=new
+                error=flow.field_error("new_password")
+            />
             <FormAlert message=flow.error />
             <p class="notice" role="status">
                 {move || done.get()}

@@ -27,7 +27,7 @@ pub fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl 
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>"Change your username"</h2>
-            <TextField label="New username" id="new-username" autocomplete="nickname" value=username />
+            <TextField label="New username" id="new-username" autocomplete="nickname" value=username error=flow.field_error("username") />
             <FormAlert message=flow.error />
             <SubmitButton label="Save username" pending_label="Saving…" pending=flow.pending />
         </form>
