@@ -25,6 +25,8 @@ pub enum Field {
     Password,
     /// The address an account is moving to (`POST /auth/email`).
     NewEmail,
+    /// A new password sent beside another credential (`POST /auth/password`, a reset).
+    NewPassword,
 }
 
 impl Field {
@@ -34,6 +36,7 @@ impl Field {
             Field::Username => "username",
             Field::Password => "password",
             Field::NewEmail => "new_email",
+            Field::NewPassword => "new_password",
         }
     }
 }
@@ -181,6 +184,9 @@ pub struct NewPassword {
     password: Password,
     email: String,
     username: String,
+    /// The body field it came in (`password` at signup, `new_password` elsewhere), which
+    /// every refusal of it names.
+    field: Field,
 }
 
 impl NewPassword {
@@ -188,13 +194,24 @@ impl NewPassword {
     /// The password is NFKC-normalised first (NIST SP 800-63B §5.1.1.2): the rules, the
     /// dictionary check and the hash all see that form.
     pub fn parse(password: Password, email: &str, username: &str) -> Result<Self, FieldError> {
+        Self::parse_field(Field::Password, password, email, username)
+    }
+
+    /// [`NewPassword::parse`] for a password sent in body field `field`.
+    pub fn parse_field(field: Field, password: Password, email: &str, username: &str) -> Result<Self, FieldError> {
         let password = Password::new(nfkc(password.expose()));
-        check_new_password(password.expose(), email, username)?;
+        check_new_password(password.expose(), email, username).map_err(|e| e.about(field))?;
         Ok(Self {
             password,
             email: email.to_owned(),
             username: username.to_owned(),
+            field,
         })
+    }
+
+    /// The body field it came in.
+    pub fn field(&self) -> Field {
+        self.field
     }
 
     pub fn expose(&self) -> &str {

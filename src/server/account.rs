@@ -9,7 +9,7 @@ use super::mail::templates;
 use super::state::AppState;
 use super::users::{Guarded, UserStore};
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
-use crate::validation::{NewPassword, Username};
+use crate::validation::{Field, NewPassword, Username};
 
 pub fn account(principal: &Principal) -> Account {
     principal.user.account()
@@ -38,7 +38,7 @@ pub async fn change_password(
     let user = &principal.user;
     // The new password's cheap rules first; then the current password, behind the
     // throttle; only then the dictionary check, whose cost depends on what was sent.
-    let new = NewPassword::parse(new, &user.email, &user.username)?;
+    let new = NewPassword::parse_field(Field::NewPassword, new, &user.email, &user.username)?;
     confirm_password(state, principal, current).await?;
     screen_new_password(state, &new).await?;
     let hash = state.hasher.hash(new.into_password().into_secret()).await?;

@@ -25,6 +25,10 @@ const MAX_SCORED_CHARS: usize = 48;
 /// either does: a password is at least as hard to guess as any part of it, and a weak
 /// part at one end (a repeated word) shows in that window.
 pub fn check_not_guessable(password: &NewPassword) -> Result<(), FieldError> {
+    score(password).map_err(|refusal| refusal.about(password.field()))
+}
+
+fn score(password: &NewPassword) -> Result<(), FieldError> {
     let personal = password.personal();
     let chars: Vec<char> = password.expose().chars().collect();
     if chars.len() <= MAX_SCORED_CHARS {

@@ -14,7 +14,7 @@ use super::request_meta::RequestMeta;
 use super::state::AppState;
 use super::users::UserStore;
 use crate::api::{Accepted, Password, PasswordResetDone};
-use crate::validation::{Email, NewPassword};
+use crate::validation::{Email, Field, NewPassword};
 
 pub const RESET_REQUESTED: &str = "If that address has an account, a reset link is on its way";
 
@@ -68,7 +68,7 @@ pub async fn reset_password(
         .ok_or(AuthError::InvalidLink)?;
     let user = state.users.find_by_id(user_id).await?.ok_or(AuthError::InvalidLink)?;
     tracing::Span::current().record("user_id", user.id);
-    let new = NewPassword::parse(new_password, &user.email, &user.username)?;
+    let new = NewPassword::parse_field(Field::NewPassword, new_password, &user.email, &user.username)?;
     screen_new_password(state, &new).await?;
     let hash = state.hasher.hash(new.into_password().into_secret()).await?;
 

@@ -424,6 +424,25 @@ async fn validation_errors_have_fastapis_shape() {
         assert_eq!(issues[0]["loc"], json!(["query", "limit"]), "{query}");
         assert_eq!(issues[0]["type"], kind, "{query}");
     }
+    // A new password is named by the field it came in.
+    let weak = app
+        .post_with(
+            "/auth/password",
+            Some(&bearer(&token)),
+            None,
+            json!({"current_password": PASSWORD, "new_password": "password123"}),
+        )
+        .await;
+    assert!(issue_about(&weak, "new_password").is_some(), "{}", weak.text);
+    let short = app
+        .post_with(
+            "/auth/password",
+            Some(&bearer(&token)),
+            None,
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
+        .await;
+    assert!(issue_about(&short, "new_password").is_some(), "{}", short.text);
     // Every other error keeps its string detail.
     let reply = app.login("boss@example.com", "not the password").await;
     assert_eq!(reply.body, json!({"detail": "Incorrect email or password"}));
