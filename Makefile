@@ -25,7 +25,7 @@ help:
 	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
 	@echo '  make test-tools   install Chromium, PostgreSQL, nginx and aiosmtpd from apt, and Schemathesis and'
 	@echo '                   openapi-spec-validator from PyPI into target/contract-venv'
-	@echo '  make build        cargo leptos build --release'
+	@echo '  make build        cargo leptos build --release --precompress'
 	@echo '  make cluster      build release, then PostgreSQL + two instances + nginx on http://127.0.0.1:8080 (Ctrl-C stops all)'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
 	@echo '  make unit         Rust unit and API tests, the API tests on SQLite and on PostgreSQL'
@@ -64,8 +64,8 @@ check-e2e-deps:
 	fi
 
 build: check-wasm-opt
-	$(call step,Building release (cargo leptos build --release))
-	cargo leptos build --release
+	$(call step,Building release (cargo leptos build --release --precompress))
+	cargo leptos build --release --precompress
 
 run:
 	$(MAKE) tools
@@ -99,8 +99,8 @@ e2e: check-e2e-deps
 	cd end2end && E2E_PROFILE=debug npx playwright test
 
 e2e-release: check-e2e-deps check-wasm-opt
-	$(call step,Building release (cargo leptos build --release))
-	cargo leptos build --release
+	$(call step,Building release (cargo leptos build --release --precompress))
+	cargo leptos build --release --precompress
 	$(call step,Hydration browser tests against the release build (Playwright --grep @hydration))
 	cd end2end && E2E_PROFILE=release npx playwright test --grep @hydration
 

@@ -1,7 +1,5 @@
 import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi, type User } from './support';
+import { createAdmin, fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi, type User } from './support';
 
 // UI contract (see the project brief):
 // - once the WASM app has hydrated, <main> carries data-hydrated="true";
@@ -305,20 +303,7 @@ test('a non-admin cannot use the admin page', async ({ page }) => {
 test('an admin can promote a user', async ({ browser, request }) => {
   const admin = newUser();
   const member = newUser();
-  // The first admin comes from the server binary's subcommand, as in production.
-  const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
-  const dataDir = process.env.E2E_DATA_DIR!;
-  execFileSync(join(__dirname, '..', '..', 'target', profile, 'authkit'), ['create-admin', '--email', admin.email], {
-    input: `${admin.password}\n`,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
-      JWT_SECRET: 'e2e-test-secret-not-for-production-0123456789abcdef',
-      LEPTOS_OUTPUT_NAME: 'authkit',
-      RUST_LOG: 'warn',
-    },
-  });
+  createAdmin(admin);
   await signUpViaApi(request, member);
 
   const memberPage = await (await browser.newContext()).newPage();

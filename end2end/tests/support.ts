@@ -1,4 +1,6 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 // What every spec shares: page-error recording and navigation that waits for hydration.
 // (Not a spec file itself: Playwright only runs *.spec.ts.)
@@ -55,4 +57,21 @@ export async function logInViaUi(page: Page, email: string, password: string): P
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByText(email)).toBeVisible();
+}
+
+/** Makes `user` an admin account, through the server binary's subcommand as in production. */
+export function createAdmin(user: User): void {
+  const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+  const dataDir = process.env.E2E_DATA_DIR!;
+  execFileSync(join(__dirname, '..', '..', 'target', profile, 'authkit'), ['create-admin', '--email', user.email], {
+    input: `${user.password}\n`,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      JWT_SECRET: 'e2e-test-secret-not-for-production-0123456789abcdef',
+      LEPTOS_OUTPUT_NAME: 'authkit',
+      RUST_LOG: 'warn',
+    },
+  });
 }

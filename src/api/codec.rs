@@ -3,6 +3,8 @@
 //! Like server_fn's `Json`, but its errors say *which* field is wrong (`email: invalid
 //! type: null, expected a string`), a body that is not a JSON object is refused, and so is
 //! any field the endpoint does not take — a client cannot slip in `role` or `id`.
+//!
+//! `JsonOrNoContent`: the response encoding of an answer that may be empty (204).
 
 use bytes::Bytes;
 use leptos::server_fn::codec::{Patch, Post};
@@ -90,12 +92,51 @@ impl<T: DeserializeOwned> Decodes<T> for StrictJsonEncoding {
     }
 }
 
+/// The response encoding of an answer that may be "nothing": `Some` is JSON, `None` an
+/// empty body (the edge sets 204 No Content), which decodes back to `None`.
+pub struct OptionalJsonEncoding;
+
+/// POST answered with JSON, or with an empty 204.
+pub type JsonOrNoContent = Post<OptionalJsonEncoding>;
+
+impl ContentType for OptionalJsonEncoding {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for OptionalJsonEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<Option<T>> for OptionalJsonEncoding {
+    type Error = BodyError;
+
+    fn encode(value: &Option<T>) -> Result<Bytes, Self::Error> {
+        match value {
+            Some(value) => StrictJsonEncoding::encode(value),
+            None => Ok(Bytes::new()),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<Option<T>> for OptionalJsonEncoding {
+    type Error = BodyError;
+
+    fn decode(bytes: Bytes) -> Result<Option<T>, Self::Error> {
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| BodyError::Malformed(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize, PartialEq)]
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
     struct Args {
         email: String,
         age: u8,
@@ -139,5 +180,20 @@ mod tests {
         assert!(decode("{not json").unwrap_err().starts_with("Malformed JSON body"));
         // No body is no arguments: fine for an endpoint without any, a missing field otherwise.
         assert_eq!(decode("").unwrap_err(), "missing field `email`");
+    }
+
+    #[test]
+    fn nothing_is_an_empty_body_and_back() {
+        let none: Option<Args> = None;
+        let empty = OptionalJsonEncoding::encode(&none).unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(OptionalJsonEncoding::decode(empty).map_err(|e| e.to_string()), Ok(none));
+        let some = Some(Args {
+            email: "a@b.co".into(),
+            age: 3,
+        });
+        let body = OptionalJsonEncoding::encode(&some).unwrap();
+        assert_eq!(&body[..], br#"{"email":"a@b.co","age":3}"#);
+        assert_eq!(OptionalJsonEncoding::decode(body).map_err(|e| e.to_string()), Ok(some));
     }
 }

@@ -13,7 +13,7 @@ mod error;
 mod types;
 
 pub use client::{BearerClient, on_token_refused, set_bearer_token};
-pub use codec::{ApiJson, ApiPatchJson, BodyError, StrictJsonEncoding};
+pub use codec::{ApiJson, ApiPatchJson, BodyError, JsonOrNoContent, OptionalJsonEncoding, StrictJsonEncoding};
 pub use error::{ApiError, Loc, ValidationIssue};
 pub use types::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, LoggedOut, Password, PasswordResetDone, Role,
@@ -65,10 +65,12 @@ pub async fn me() -> Result<User, ApiError> {
 
 /// `POST /auth/refresh` (refresh-token cookie, no body) → 200 `{"access_token","token_type"}`
 /// and a new cookie. A refresh token that was already used revokes its whole session.
-#[server(prefix = "/auth", endpoint = "refresh", input = ApiJson, output = Json, client = BearerClient)]
-pub async fn refresh() -> Result<TokenResponse, ApiError> {
+/// Without any refresh cookie → 204 No Content (`None`): a logged-out visitor's page
+/// asks on every load, and that is not an error; a cookie that is refused is a 401.
+#[server(prefix = "/auth", endpoint = "refresh", input = ApiJson, output = JsonOrNoContent, client = BearerClient)]
+pub async fn refresh() -> Result<Option<TokenResponse>, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(auth::refresh(edge.state(), edge.meta()).await)
+    edge.answer_maybe_session(auth::refresh(edge.state(), edge.meta()).await)
 }
 
 /// `POST /auth/logout` (Bearer) → 200 `{"sessions_revoked":1}`: ends this session at once

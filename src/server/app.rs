@@ -149,9 +149,10 @@ fn report(what: &str, purged: Result<u64, sqlx::Error>) {
 /// `LEPTOS_SITE_ADDR` until SIGTERM or Ctrl-C.
 pub async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let leptos_options = leptos::config::get_configuration(None)
+    let mut leptos_options = leptos::config::get_configuration(None)
         .context("reading the LEPTOS_* configuration")?
         .leptos_options;
+    leptos_options.hash_files |= super::http::built_with_hashed_names(&leptos_options);
     let addr = leptos_options.site_addr;
     let app = App::build(&config, leptos_options).await?;
     let listener = TcpListener::bind(addr)

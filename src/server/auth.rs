@@ -319,17 +319,19 @@ async fn refuse_unverified(state: &AppState, user: &StoredUser) {
 /// refused token answers [`AuthError::RefreshRefused`], which also makes the edge clear
 /// the cookie. Throttled per client network and per session (a browser refreshes once
 /// per page load and every 25 minutes).
+///
+/// No cookie at all is `Ok(None)`, not an error: every page load of a visitor who is not
+/// logged in asks, and a 401 there would be a failed request in their browser's console.
 #[tracing::instrument(name = "refresh", skip_all, fields(user_id))]
-pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<SessionIssued<TokenResponse>, AuthError> {
+pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<Option<SessionIssued<TokenResponse>>, AuthError> {
     state
         .refreshes_per_network
         .acquire(&meta.network())
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let presented = meta
-        .refresh_token
-        .as_deref()
-        .ok_or(AuthError::InvalidToken("no refresh cookie"))?;
+    let Some(presented) = meta.refresh_token.as_deref() else {
+        return Ok(None);
+    };
     let session_id = presented.split('.').next().unwrap_or_default().to_owned();
     state
         .refreshes_per_session
@@ -339,7 +341,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<SessionIssu
     match state.sessions.rotate(presented).await? {
         Ok(session) => {
             tracing::Span::current().record("user_id", session.user_id);
-            issue_for(state, session)
+            issue_for(state, session).map(Some)
         }
         Err(RefreshRefused::Reused) => {
             tracing::warn!("refresh token reused: session revoked");
@@ -398,7 +400,10 @@ mod tests {
         let principal = principal_of(&t.state, &issued).await;
         assert_eq!(principal.user.id, user.id);
         // The refresh token names the same session as the access token.
-        let renewed = refresh(&t.state, &refreshing(&issued)).await.expect("refreshed");
+        let renewed = refresh(&t.state, &refreshing(&issued))
+            .await
+            .expect("refreshed")
+            .expect("a cookie was sent");
         assert_eq!(principal_of(&t.state, &renewed).await.session_id, principal.session_id);
     }
 
@@ -407,9 +412,15 @@ mod tests {
         let t = test_state().await;
         create_user(&t.state, "rot@example.com", Role::User).await;
         let first = log_in(&t.state, "rot@example.com").await;
-        let second = refresh(&t.state, &refreshing(&first)).await.unwrap();
+        let second = refresh(&t.state, &refreshing(&first))
+            .await
+            .unwrap()
+            .expect("a cookie was sent");
         assert_ne!(first.refresh_token.0, second.refresh_token.0);
-        let third = refresh(&t.state, &refreshing(&second)).await.unwrap();
+        let third = refresh(&t.state, &refreshing(&second))
+            .await
+            .unwrap()
+            .expect("a cookie was sent");
 
         // The first token again: theft. The whole session ends, its newest tokens too.
         let replay = refresh(&t.state, &refreshing(&first)).await;
@@ -421,10 +432,8 @@ mod tests {
             authenticate(&t.state, &access).await,
             Err(AuthError::InvalidToken(_))
         ));
-        assert!(matches!(
-            refresh(&t.state, &meta()).await,
-            Err(AuthError::InvalidToken("no refresh cookie"))
-        ));
+        // No cookie at all: nobody to refresh, which is not an error.
+        assert!(matches!(refresh(&t.state, &meta()).await, Ok(None)));
     }
 
     #[tokio::test]
@@ -434,7 +443,10 @@ mod tests {
         let mut issued = log_in(&t.state, "many@example.com").await;
         let mut third = None;
         for n in 1..=200 {
-            issued = refresh(&t.state, &refreshing(&issued)).await.expect("refreshed");
+            issued = refresh(&t.state, &refreshing(&issued))
+                .await
+                .expect("refreshed")
+                .expect("a cookie was sent");
             if n == 3 {
                 third = Some(issued.refresh_token.0.clone());
             }

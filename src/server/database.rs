@@ -66,6 +66,7 @@ pub struct DatabaseSettings {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    acquire_timeout: Duration,
 }
 
 /// SQLite: WAL is set when the file is created (it stays). Per connection: FULL, so a
@@ -98,7 +99,11 @@ impl Database {
             .connect(&settings.url)
             .await
             .context("opening the database")?;
-        let database = Self { pool, backend };
+        let database = Self {
+            pool,
+            backend,
+            acquire_timeout: settings.acquire_timeout,
+        };
         database.migrate().await?;
         Ok(database)
     }
@@ -117,6 +122,17 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Does the database answer a trivial query, within the time a request would wait for
+    /// a connection? (`/health/ready`.) A stopped server can leave a pooled connection
+    /// waiting forever, hence the timeout around the query too.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        let query = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(self.acquire_timeout, query).await {
+            Ok(done) => done.map(drop),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 
     /// Closes every connection (the CLI, before it exits).

@@ -71,6 +71,20 @@ impl Edge {
         self.answer(result).map(|issued| self.deliver(issued))
     }
 
+    /// A refresh: a renewed session, or with `None` (nothing to renew) 204 No Content.
+    pub fn answer_maybe_session<T>(
+        &self,
+        result: Result<Option<SessionIssued<T>>, AuthError>,
+    ) -> Result<Option<T>, ApiError> {
+        self.answer(result).map(|issued| match issued {
+            Some(issued) => Some(self.deliver(issued)),
+            None => {
+                self.response.set_status(StatusCode::NO_CONTENT);
+                None
+            }
+        })
+    }
+
     /// A signup: with a session when the account may log in at once, without one while
     /// its address awaits verification.
     pub fn answer_signup(&self, result: Result<SignedUp, AuthError>) -> Result<User, ApiError> {

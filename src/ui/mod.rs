@@ -14,7 +14,7 @@ mod signup;
 pub use session::Session;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{A, Route, Router, Routes};
 
@@ -28,6 +28,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // The build's file names: hashed (cargo-leptos `hash-files`), so they can
+                // be cached for good (server::http::assets).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -53,7 +56,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/authkit.css" />
         <Title formatter=|page: String| if page.is_empty() { "AuthKit".to_owned() } else { format!("{page} · AuthKit") } />
         <Router>
             <header class="topbar">

@@ -5,11 +5,13 @@
 //! token being replayed, and the server revokes the session. The Web Locks API
 //! (`navigator.locks`) serialises the refreshes: the second tab waits, then presents
 //! the successor cookie that the first tab's answer set.
+//!
+//! `Ok(None)`: there was no cookie, so nobody is logged in (the server's 204).
 
 use crate::api::{ApiError, TokenResponse, refresh};
 
 #[cfg(feature = "hydrate")]
-pub async fn refresh_one_tab_at_a_time() -> Result<TokenResponse, ApiError> {
+pub async fn refresh_one_tab_at_a_time() -> Result<Option<TokenResponse>, ApiError> {
     use futures::channel::oneshot;
     use wasm_bindgen::JsValue;
     use wasm_bindgen::closure::Closure;
@@ -57,6 +59,6 @@ pub async fn refresh_one_tab_at_a_time() -> Result<TokenResponse, ApiError> {
 
 /// On the server the session is never restored (there is no cookie jar to share).
 #[cfg(not(feature = "hydrate"))]
-pub async fn refresh_one_tab_at_a_time() -> Result<TokenResponse, ApiError> {
+pub async fn refresh_one_tab_at_a_time() -> Result<Option<TokenResponse>, ApiError> {
     refresh().await
 }

@@ -65,7 +65,7 @@ impl Session {
     /// Browser only: trade the refresh cookie (if any) for an access token.
     pub fn restore(self) {
         spawn_local(async move {
-            if let Ok(token) = refresh_one_tab_at_a_time().await {
+            if let Ok(Some(token)) = refresh_one_tab_at_a_time().await {
                 self.start(token.access_token);
             }
             self.restored.set(true);
@@ -96,8 +96,8 @@ impl Session {
                 }
                 spawn_local(async move {
                     match refresh_one_tab_at_a_time().await {
-                        Ok(token) => self.start(token.access_token),
-                        Err(_) => self.end(),
+                        Ok(Some(token)) => self.start(token.access_token),
+                        Ok(None) | Err(_) => self.end(),
                     }
                 });
             },

@@ -43,12 +43,12 @@ enum Joined {
 /// returns the user rather than a token; the page trades the cookie for a token. That
 /// first refresh takes the cross-tab lock like every other: another tab restoring its
 /// session at the same moment must not present the same cookie. A server with
-/// `REQUIRE_EMAIL_VERIFICATION` sets no cookie, so that refresh is refused.
+/// `REQUIRE_EMAIL_VERIFICATION` sets no cookie, so that refresh finds no session.
 async fn sign_up_and_log_in(form: SignupForm) -> Result<Joined, ApiError> {
     let user = signup(form.email, form.password, form.username).await?;
     Ok(match refresh_one_tab_at_a_time().await {
-        Ok(token) => Joined::LoggedIn(token),
-        Err(_) => Joined::CheckInbox(user.email),
+        Ok(Some(token)) => Joined::LoggedIn(token),
+        Ok(None) | Err(_) => Joined::CheckInbox(user.email),
     })
 }
 

@@ -385,7 +385,17 @@ async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by
     assert_eq!(signup(&c, &server.base, "eve@example.com").await, Some(200));
     let session = token(&log_in(&c, &server, "eve@example.com", PASSWORD).await);
 
+    let health = |path: &'static str| {
+        let c = c.clone();
+        let url = format!("{}{path}", server.base);
+        async move { c.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(health("/health/ready").await, 200);
+
     postgres.pg_sh("pause");
+    // The balancer is told to send nobody here; the process itself is fine.
+    assert_eq!(health("/health/ready").await, 503);
+    assert_eq!(health("/health/live").await, 200);
     for attempt in 0..3 {
         let started = std::time::Instant::now();
         let response = c
@@ -416,6 +426,7 @@ async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(recovered, "the instance did not recover after PostgreSQL came back");
+    assert_eq!(health("/health/ready").await, 200);
     assert_eq!(log_in(&c, &server, "eve@example.com", PASSWORD).await.status, 200);
 }
 

@@ -51,6 +51,12 @@ impl TestApp {
     /// the same startup code as the server binary (`App::build`, then `App::serve`, which
     /// passes the client address on as production does).
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
+        Self::spawn_with_options(settings, LeptosOptions::builder().output_name("authkit").build()).await
+    }
+
+    /// As [`Self::spawn_with`], with Leptos options of the test's own (a site folder of
+    /// its own, hashed file names).
+    pub async fn spawn_with_options(settings: &[(&str, &str)], options: LeptosOptions) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = database_url_for(dir.path()).await;
         let mut vars: HashMap<String, String> = DEFAULTS
@@ -63,7 +69,6 @@ impl TestApp {
         vars.entry("JWT_SECRET".into())
             .or_insert_with(|| String::from_utf8(SECRET.to_vec()).expect("utf-8 secret"));
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-        let options = LeptosOptions::builder().output_name("authkit").build();
         let app = App::build(&config, options).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -18,6 +18,7 @@
 //! - `mail`: forgotten passwords through the development mail transport (`.eml` files).
 //! - `email_address`: verifying an address and changing it, through the same transport.
 //! - `openapi`: the published document against the routes the server really serves.
+//! - `operations`: what operators and load balancers use (health, metrics, static files).
 //! - `process`: the real server binary as a separate process (SIGTERM, SIGKILL, CLI).
 //!
 //! Isolation comes from the test runner: `cargo nextest run` runs every test in its own
@@ -35,6 +36,7 @@ mod fuzz;
 mod logs;
 mod mail;
 mod openapi;
+mod operations;
 mod process;
 mod security;
 mod sessions;

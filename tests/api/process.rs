@@ -48,8 +48,8 @@ impl Server {
     pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let reply = reqwest::get(format!("{}/auth/me", self.base)).await;
-            if reply.is_ok_and(|r| r.status() == 401) {
+            let reply = reqwest::get(format!("{}/health/ready", self.base)).await;
+            if reply.is_ok_and(|r| r.status() == 200) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

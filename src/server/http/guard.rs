@@ -29,9 +29,13 @@ pub async fn api_guard(State(body_timeout): State<Duration>, request: Request, n
         Ok(request) => as_json_error(next.run(request).await),
         Err(refusal) => refusal.into_response(),
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let no_content = response.status() == StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The JSON encoding names its type even when it has nothing to say.
+    if no_content {
+        headers.remove(header::CONTENT_TYPE);
+    }
     response
 }
 

@@ -7,14 +7,20 @@
 //! - [`rest`]: `DELETE /auth/me` and `PATCH /admin/users/{id}`.
 //! - [`no_script`]: a page's form posted before the app has loaded goes back to the page.
 //! - [`shape`]: a request's shape against the OpenAPI document (every refused field at once).
+//! - [`health`]: `/health/live` and `/health/ready` for load balancers.
+//! - [`assets`]: `/pkg/*`, hashed and pre-compressed, cached for a year.
 
+mod assets;
 mod guard;
+mod health;
 mod no_script;
 mod rest;
 mod security_headers;
 mod shape;
 
+pub use assets::{IMMUTABLE, REVALIDATE, built_with_hashed_names};
 pub use guard::MAX_API_BODY_BYTES;
+pub use health::{LIVE_PATH, READY_PATH};
 pub use rest::ROUTES as REST_ROUTES;
 
 use super::config::Config;
@@ -41,6 +47,8 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     register_server_functions();
     let routes = generate_route_list(App);
     let rest = rest::routes(state.clone());
+    let health = health::routes(state.clone());
+    let assets = assets::routes(&leptos_options);
     let docs = if config.openapi_docs {
         super::openapi::routes(&state.cookies.refresh_cookie_name())
     } else {
@@ -60,6 +68,8 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
             },
         )
         .merge(rest)
+        .merge(health)
+        .merge(assets)
         .merge(docs)
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)

@@ -34,13 +34,31 @@ fn is_docs_page(path: &str) -> bool {
     path == docs || path.strip_prefix(docs).is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// What every answer that is not a page gets: it may run nothing and be framed nowhere.
+const NOT_A_PAGE_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+
+/// Only a GET of something other than the API, the health checks and the static files
+/// can be a page, so only those get a nonce: the rest of the traffic (the API is most of
+/// it) skips the random bytes and the formatting.
+fn may_be_a_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.method() == axum::http::Method::GET
+        && !["/auth/", "/admin/", "/pkg/", "/health/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
 /// Headers every response carries. Pages get a Content-Security-Policy that allows our
 /// own scripts, the hydration script by its per-response nonce, and WASM compilation
-/// (`'wasm-unsafe-eval'`), and nothing else; other responses allow nothing at all.
+/// (`'wasm-unsafe-eval'`), and nothing else, and `Cache-Control: no-cache` (a page names
+/// the files of the build that is running); other responses allow nothing at all.
 /// No CORS headers are ever sent, so browsers keep foreign origins out.
 pub(super) async fn security_headers(State(hsts): State<bool>, mut request: Request, next: Next) -> Response {
-    let nonce = Nonce::new();
-    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let nonce = may_be_a_page(&request).then(|| {
+        let nonce = Nonce::new();
+        request.extensions_mut().insert(CspNonce(nonce.clone()));
+        nonce
+    });
     let is_docs = is_docs_page(request.uri().path());
     let mut response = next.run(request).await;
     let is_html = response
@@ -48,20 +66,20 @@ pub(super) async fn security_headers(State(hsts): State<bool>, mut request: Requ
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let csp = if is_html && is_docs {
-        DOCS_CSP.to_owned()
-    } else if is_html {
-        format!(
+    let csp = match (is_html, nonce) {
+        (true, _) if is_docs => HeaderValue::from_static(DOCS_CSP),
+        (true, Some(nonce)) => HeaderValue::from_str(&format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
              img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
              form-action 'self'; frame-ancestors 'none'"
-        )
-    } else {
-        "default-src 'none'; frame-ancestors 'none'".to_owned()
+        ))
+        .unwrap_or(NOT_A_PAGE_CSP),
+        _ => NOT_A_PAGE_CSP,
     };
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    if is_html && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -148,6 +148,13 @@ fn operation(endpoint: &Endpoint) -> utoipa::openapi::path::Operation {
                     .build(),
             ),
     );
+    if endpoint.caller == Caller::Cookie {
+        // Every page load of a logged-out visitor asks: not an error, nothing to say.
+        operation = operation.response(
+            "204",
+            ResponseBuilder::new().description("No refresh cookie was sent: nobody is logged in, nothing changes"),
+        );
+    }
     for (status, when) in refusals(endpoint) {
         operation = operation.response(status.to_string(), refusal(status, &when));
     }
@@ -177,7 +184,10 @@ fn refusals(endpoint: &Endpoint) -> BTreeMap<u16, String> {
             add(401, "Not authenticated, or the token is invalid, expired or revoked");
             add(403, "Not allowed: the account is not an admin");
         }
-        Caller::Cookie => add(401, "No refresh cookie, or it is unknown, expired, revoked or reused"),
+        Caller::Cookie => add(
+            401,
+            "The refresh cookie is unknown, expired, revoked or reused (and is cleared)",
+        ),
         Caller::Anyone => {}
     }
     if endpoint.method != "GET" {

@@ -1,0 +1,115 @@
+//! What operators and load balancers use: the health endpoints.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn health_live_and_ready_answer_without_a_session() {
+    let app = TestApp::spawn().await;
+    for path in ["/health/live", "/health/ready"] {
+        let reply = app.send(app.client.get(app.url(path))).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+        assert_eq!(reply.body, json!({"status": "ok"}), "{path}");
+        assert_eq!(header(&reply, "content-type"), Some("application/json"));
+        assert_eq!(header(&reply, "cache-control"), Some("no-store"));
+        // Only GET (and HEAD): a probe changes nothing.
+        let post = app.send(app.client.post(app.url(path))).await;
+        assert_eq!(post.status, 405, "{path}");
+    }
+}
+
+/// A site folder as a release build leaves it: hashed names, each file with its brotli
+/// and gzip copies (distinct contents here, so the test sees which one was sent).
+fn release_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().expect("site dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (name, body) in [
+        ("authkit.Abc123.wasm", "\0asm plain"),
+        ("authkit.Def456.js", "export default 1;"),
+        ("authkit.Ghi789.css", "body{color:red}"),
+    ] {
+        std::fs::write(pkg.join(name), body).unwrap();
+        std::fs::write(pkg.join(format!("{name}.br")), format!("br of {name}")).unwrap();
+        std::fs::write(pkg.join(format!("{name}.gz")), format!("gz of {name}")).unwrap();
+    }
+    site
+}
+
+async fn site_app(site: &tempfile::TempDir, hashed: bool) -> TestApp {
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("authkit")
+        .site_root(site.path().display().to_string())
+        .hash_files(hashed)
+        .build();
+    TestApp::spawn_with_options(&[], options).await
+}
+
+#[tokio::test]
+async fn hashed_assets_are_immutable_and_sent_in_the_encoding_the_client_takes() {
+    let site = release_site();
+    let app = site_app(&site, true).await;
+    for (name, content_type) in [
+        ("authkit.Abc123.wasm", "application/wasm"),
+        ("authkit.Def456.js", "text/javascript"),
+        ("authkit.Ghi789.css", "text/css"),
+    ] {
+        let url = app.url(&format!("/pkg/{name}"));
+        let get = |encoding: &'static str| app.send(app.client.get(&url).header("Accept-Encoding", encoding));
+        let br = get("gzip, deflate, br").await;
+        assert_eq!(br.status, 200, "{name}");
+        assert_eq!(header(&br, "content-encoding"), Some("br"), "{name}");
+        assert_eq!(br.text, format!("br of {name}"));
+        assert_eq!(
+            header(&br, "cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert!(
+            header(&br, "content-type").is_some_and(|t| t.starts_with(content_type)),
+            "{name}"
+        );
+        assert!(
+            header(&br, "vary").is_some_and(|v| v.eq_ignore_ascii_case("accept-encoding")),
+            "{name}"
+        );
+        let gz = get("gzip").await;
+        assert_eq!(header(&gz, "content-encoding"), Some("gzip"), "{name}");
+        assert_eq!(gz.text, format!("gz of {name}"));
+        let plain = get("identity").await;
+        assert_eq!(header(&plain, "content-encoding"), None, "{name}");
+        assert_ne!(plain.text, br.text);
+        assert_eq!(
+            header(&plain, "cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+    }
+    // A name that is not there is not remembered.
+    let missing = app.send(app.client.get(app.url("/pkg/authkit.Old000.wasm"))).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(header(&missing, "cache-control"), Some("no-store"));
+    // Nothing outside the folder.
+    let escape = app.send(app.client.get(app.url("/pkg/../../../etc/passwd"))).await;
+    assert_ne!(escape.status, 200);
+}
+
+#[tokio::test]
+async fn unhashed_assets_are_revalidated_and_pages_are_never_kept() {
+    let site = release_site();
+    let app = site_app(&site, false).await;
+    let css = app.send(app.client.get(app.url("/pkg/authkit.Ghi789.css"))).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(header(&css, "cache-control"), Some("no-cache"));
+    let page = app
+        .send(app.client.get(app.url("/login")).header("Accept", "text/html"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(header(&page, "content-type").is_some_and(|t| t.starts_with("text/html")));
+    assert_eq!(header(&page, "cache-control"), Some("no-cache"));
+    assert!(header(&page, "content-security-policy").is_some_and(|csp| csp.contains("'nonce-")));
+    // The API carries no nonce: nothing there can run a script.
+    let api = app.send(app.client.get(app.url("/auth/me"))).await;
+    assert_eq!(
+        header(&api, "content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+}
