@@ -5,7 +5,10 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use authkit::server::cli::{Command, USAGE};
-    authkit::server::init_tracing();
+    if let Err(problem) = authkit::server::init_tracing() {
+        eprintln!("error: {problem}");
+        return std::process::ExitCode::from(2);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match Command::parse(&args) {
         Ok(command) => command,

@@ -33,6 +33,9 @@ impl App {
         let state = AppState::new(config).await?;
         tokio::spawn(purge(state.clone()));
         super::mail::start_worker(config, &state.mail)?;
+        if let Some(addr) = config.metrics_addr {
+            serve_metrics(addr, state.clone()).await?;
+        }
         Ok(Self {
             router: build_router(config, state, leptos_options),
             limits: config.connections.clone(),
@@ -135,6 +138,22 @@ async fn purge(state: AppState) {
             report("drained throttle buckets", buckets.purge().await);
         }
     }
+}
+
+/// `GET /metrics` alone, on a listener of its own (`METRICS_ADDR`), which can stay on a
+/// private interface while the app's port is public.
+async fn serve_metrics(addr: std::net::SocketAddr, state: AppState) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+    tracing::info!("metrics on http://{addr}{}", super::metrics::METRICS_PATH);
+    let router: Router = super::metrics::routes(state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 fn report(what: &str, purged: Result<u64, sqlx::Error>) {

@@ -231,8 +231,32 @@ pub async fn signup(
     }))
 }
 
-#[tracing::instrument(name = "login", skip_all, fields(user_id))]
+/// Logs in, and counts the outcome (`authkit_logins_total`).
 pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    email: String,
+    password: Password,
+) -> Result<SessionIssued<TokenResponse>, AuthError> {
+    let result = check_password_and_start(state, meta, email, password).await;
+    state.metrics.record_login(login_outcome(&result));
+    result
+}
+
+fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(AuthError::InvalidCredentials) => "invalid_credentials",
+        Err(AuthError::TooManyRequests(_)) => "throttled",
+        Err(AuthError::EmailNotVerified) => "email_not_verified",
+        Err(AuthError::Invalid(_) | AuthError::InvalidField(_)) => "invalid_input",
+        Err(AuthError::Overloaded | AuthError::Unavailable) => "unavailable",
+        Err(_) => "error",
+    }
+}
+
+#[tracing::instrument(name = "login", skip_all, fields(user_id))]
+async fn check_password_and_start(
     state: &AppState,
     meta: &RequestMeta,
     email: String,

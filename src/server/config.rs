@@ -51,6 +51,10 @@ pub struct Config {
     pub mail: MailSettings,
     /// `OPENAPI_DOCS`: serve `/openapi.json` and `/docs`.
     pub openapi_docs: bool,
+    /// `METRICS_ADDR`: a listener of its own that serves only `GET /metrics`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `METRICS_ON_MAIN_PORT`: also serve `/metrics` on the app's own port.
+    pub metrics_on_main_port: bool,
 }
 
 /// Outgoing mail (`super::mail`).
@@ -243,8 +247,17 @@ impl Config {
             }
         }
 
+        let metrics_addr = match lookup("METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+            Some(addr) => Some(addr.trim().parse().with_context(|| {
+                format!("METRICS_ADDR must be an address and port like 127.0.0.1:9100, not {addr:?}")
+            })?),
+            None => None,
+        };
+
         Ok(Self {
             openapi_docs: switch("OPENAPI_DOCS", true)?,
+            metrics_addr,
+            metrics_on_main_port: switch("METRICS_ON_MAIN_PORT", false)?,
             mail,
             production,
             data_dir,

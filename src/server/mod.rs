@@ -36,6 +36,7 @@ pub mod limiter;
 pub mod login_throttle;
 pub mod mail;
 pub mod memory;
+pub mod metrics;
 pub mod openapi;
 pub mod password;
 pub mod password_policy;

@@ -7,6 +7,7 @@
 //! than `queue_timeout` is turned away with [`HashError::Busy`] (503) rather than hang.
 
 use super::config::Hashing;
+use super::metrics::Metrics;
 use anyhow::Context;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -34,14 +35,17 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
     permits: Arc<Semaphore>,
     queue_timeout: Duration,
+    /// The queue in front of the slots: its depth and each request's wait.
+    metrics: Metrics,
 }
 
 impl PasswordHasher {
-    pub async fn new(config: &Hashing) -> anyhow::Result<Self> {
+    pub async fn new(config: &Hashing, metrics: Metrics) -> anyhow::Result<Self> {
         let mut hasher = Self {
             dummy_hash: Arc::from(""),
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             queue_timeout: config.queue_timeout,
+            metrics,
         };
         let random = SecretString::from(format!("{:032x}", rand::random::<u128>()));
         hasher.dummy_hash = hasher.hash(random).await.map_err(anyhow::Error::from)?.into();
@@ -107,10 +111,12 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
+        let queued = self.metrics.hash_queued();
         let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
             .context("hashing semaphore closed")?;
+        drop(queued);
         let result = tokio::task::spawn_blocking(move || {
             let result = work();
             drop(permit);
@@ -131,10 +137,13 @@ mod tests {
     }
 
     async fn hasher() -> PasswordHasher {
-        PasswordHasher::new(&Hashing {
-            max_concurrent: 2,
-            queue_timeout: Duration::from_secs(10),
-        })
+        PasswordHasher::new(
+            &Hashing {
+                max_concurrent: 2,
+                queue_timeout: Duration::from_secs(10),
+            },
+            Metrics::new(),
+        )
         .await
         .unwrap()
     }
@@ -214,10 +223,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_saturated_hasher_turns_requests_away() {
-        let hasher = PasswordHasher::new(&Hashing {
-            max_concurrent: 1,
-            queue_timeout: Duration::from_millis(1),
-        })
+        let hasher = PasswordHasher::new(
+            &Hashing {
+                max_concurrent: 1,
+                queue_timeout: Duration::from_millis(1),
+            },
+            Metrics::new(),
+        )
         .await
         .unwrap();
         let held = hasher.permits.clone().acquire_owned().await.unwrap();

@@ -256,6 +256,14 @@ impl SessionStore {
         Ok(done.rows_affected())
     }
 
+    /// How many sessions are neither revoked nor expired (`/metrics`).
+    pub async fn count_active(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1")
+            .bind(now_secs())
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// Is this session of this user neither revoked nor expired?
     pub async fn is_active(&self, session_id: &str, user_id: i64) -> Result<bool, sqlx::Error> {
         let active: Option<i64> = sqlx::query_scalar(

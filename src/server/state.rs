@@ -10,6 +10,7 @@ use super::device::DeviceCookies;
 use super::email_tokens::EmailTokens;
 use super::login_throttle::LoginThrottle;
 use super::mail::Mailer;
+use super::metrics::Metrics;
 use super::password::PasswordHasher;
 use super::server_keys;
 use super::sessions::SessionStore;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub shared_buckets: Option<SharedBuckets>,
     pub devices: DeviceCookies,
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// What `/metrics` reports (`server::metrics`).
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
         let limits = &config.limits;
         let minute = Duration::from_secs(60);
         let max_keys = limits.max_tracked_keys;
+        let metrics = Metrics::new();
         Ok(Self {
             users: UserStore::new(&database),
             sessions: SessionStore::new(
@@ -80,7 +84,7 @@ impl AppState {
                 secure: config.cookie_secure,
                 max_age: config.session_ttl,
             },
-            hasher: PasswordHasher::new(&config.hashing).await?,
+            hasher: PasswordHasher::new(&config.hashing, metrics.clone()).await?,
             tokens: TokenIssuer::new(&signing_key, config.jwt_previous_secret.as_ref()),
             login_throttle: Arc::new(LoginThrottle::new(limits, shared_buckets.clone())),
             devices: DeviceCookies::new(&signing_key),
@@ -124,6 +128,7 @@ impl AppState {
             mail: Mailer::new(&database, &config.mail),
             shared_buckets,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            metrics,
             database,
         })
     }

@@ -113,3 +113,87 @@ async fn unhashed_assets_are_revalidated_and_pages_are_never_kept() {
         Some("default-src 'none'; frame-ancestors 'none'")
     );
 }
+
+/// The value of the sample `name{labels}` in an OpenMetrics exposition.
+fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().ok())?
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_logins_by_outcome_refusals_and_requests_by_route() {
+    let app = TestApp::spawn_with(&[("METRICS_ON_MAIN_PORT", "true"), ("LOGIN_MAX_FAILURES", "2")]).await;
+    app.signup("counted@example.com", "c").await;
+    assert_eq!(app.login("counted@example.com", PASSWORD).await.status, 200);
+    for _ in 0..2 {
+        assert_eq!(
+            app.login("counted@example.com", "not the password at all").await.status,
+            401
+        );
+    }
+    assert_eq!(
+        app.login("counted@example.com", "not the password at all").await.status,
+        429
+    );
+    // A path nobody serves is counted under one name, whatever it is.
+    app.send(app.client.get(app.url("/wp-login.php?x=1"))).await;
+
+    let scrape = app.send(app.client.get(app.url("/metrics"))).await;
+    assert_eq!(scrape.status, 200);
+    assert!(header(&scrape, "content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    let text = &scrape.text;
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    assert_eq!(
+        sample(text, r#"authkit_logins_total{outcome="success"}"#),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(text, r#"authkit_logins_total{outcome="invalid_credentials"}"#),
+        Some(2.0)
+    );
+    assert_eq!(sample(text, r#"authkit_logins_total{outcome="throttled"}"#), Some(1.0));
+    assert_eq!(
+        sample(text, r#"authkit_throttle_refusals_total{route="/auth/login"}"#),
+        Some(1.0)
+    );
+    let login = r#"route="/auth/login",method="POST""#;
+    assert_eq!(
+        sample(text, &format!(r#"authkit_http_requests_total{{{login},status="401"}}"#)),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            text,
+            &format!(r#"authkit_http_request_duration_seconds_count{{{login},status="200"}}"#)
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            text,
+            r#"authkit_http_requests_total{route="other",method="GET",status="404"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(!text.contains("wp-login"), "raw paths never become labels");
+    // The signup and three logins waited for a hashing slot (the 429 never reached one).
+    assert!(
+        sample(text, "authkit_password_hash_wait_seconds_count").is_some_and(|n| n >= 4.0),
+        "{text}"
+    );
+    assert_eq!(sample(text, "authkit_password_hash_queue_depth"), Some(0.0));
+    assert!(sample(text, r#"authkit_db_connections{state="max"}"#).is_some_and(|n| n >= 1.0));
+    // The signup's session and the login's.
+    assert_eq!(sample(text, "authkit_sessions_active"), Some(2.0));
+}
+
+#[tokio::test]
+async fn metrics_are_not_on_the_main_port_unless_allowed() {
+    let app = TestApp::spawn().await;
+    let scrape = app.send(app.client.get(app.url("/metrics"))).await;
+    assert_eq!(scrape.status, 404);
+    assert!(!scrape.text.contains("authkit_http_requests_total"));
+}

@@ -16,7 +16,8 @@ pub struct Server {
 
 impl Server {
     /// Starts the binary on a free port with the test database of `data_dir` (SQLite in
-    /// it, or its PostgreSQL database under `TEST_DATABASE_URL`).
+    /// it, or its PostgreSQL database under `TEST_DATABASE_URL`); what it logs goes to
+    /// `data_dir/stdout.log`.
     pub async fn start(data_dir: &Path, extra: &[(&str, &str)]) -> Self {
         let database_url = database_url_for(data_dir).await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -33,7 +34,7 @@ impl Server {
             .env("JWT_SECRET", "process-test-secret-process-test-secret!")
             .env("AUTH_RATE_PER_IP_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(data_dir.join("stdout.log")).expect("log file"))
             .stderr(Stdio::inherit());
         for (key, value) in extra {
             command.env(key, value);
@@ -491,4 +492,77 @@ async fn mail_goes_out_over_smtp_after_an_outage_and_a_restart() {
     // The signup's verification mail went out too, after the same outage.
     sink.wait_for(VERIFY, 1).await;
     assert_eq!(sink.wait_for(RESET, 1).await.len(), 1, "sent once");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `METRICS_ADDR` serves `/metrics` on a port of its own, and only there.
+#[tokio::test]
+async fn metrics_have_their_own_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let server = Server::start(dir.path(), &[("METRICS_ADDR", &metrics)]).await;
+    server.wait_ready().await;
+    let c = reqwest::Client::new();
+    let scraped = c.get(format!("http://{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status().as_u16(), 200);
+    let text = scraped.text().await.unwrap();
+    // The readiness probes that wait_ready made were counted.
+    assert!(
+        text.contains(r#"authkit_http_requests_total{route="/health/ready",method="GET",status="200"}"#),
+        "{text}"
+    );
+    let main = c.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(main.status().as_u16(), 404);
+    // Nothing else is served on the metrics port.
+    let other = c.get(format!("http://{metrics}/auth/me")).send().await.unwrap();
+    assert_eq!(other.status().as_u16(), 404);
+}
+
+/// `LOG_FORMAT=json`: every line a JSON object with the usual fields; the default text
+/// format has no colour codes when stdout is not a terminal (here a file).
+#[tokio::test]
+async fn logs_are_json_lines_on_request_and_never_coloured_in_a_file() {
+    for format in ["json", "text"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start(dir.path(), &[("LOG_FORMAT", format), ("RUST_LOG", "info")]).await;
+        server.wait_ready().await;
+        let c = reqwest::Client::new();
+        assert_eq!(signup(&c, &server.base, "logs@example.com").await, Some(200));
+        server.signal("TERM");
+        server.child.wait().unwrap();
+        let log = std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
+        assert!(log.lines().count() >= 3, "{format}: {log}");
+        assert!(!log.contains('\u{1b}'), "{format}: escape codes in a file: {log}");
+        assert!(!log.contains(PASSWORD), "{format}");
+        if format == "json" {
+            for line in log.lines() {
+                let entry: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                for field in ["timestamp", "level", "target", "fields"] {
+                    assert!(entry.get(field).is_some(), "no {field}: {line}");
+                }
+            }
+            assert!(
+                log.lines().any(|line| line.contains(r#""path":"/auth/signup""#)),
+                "the request line names the path: {log}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrong_log_format_is_refused_at_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_authkit"))
+        .env("LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LOG_FORMAT"));
 }

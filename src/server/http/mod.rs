@@ -25,6 +25,7 @@ pub use rest::ROUTES as REST_ROUTES;
 
 use super::config::Config;
 use super::error::AuthError;
+use super::metrics::{RouteNames, count_requests};
 use super::state::AppState;
 use crate::ui::{App, shell};
 use axum::Router;
@@ -36,6 +37,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::any::Any;
+use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -49,6 +51,13 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     let rest = rest::routes(state.clone());
     let health = health::routes(state.clone());
     let assets = assets::routes(&leptos_options);
+    let metrics = if config.metrics_on_main_port {
+        super::metrics::routes(state.clone())
+    } else {
+        Router::new()
+    };
+    let route_names = Arc::new(route_names(&routes));
+    let counting = (state.metrics.clone(), route_names);
     let docs = if config.openapi_docs {
         super::openapi::routes(&state.cookies.refresh_cookie_name())
     } else {
@@ -70,6 +79,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
         .merge(rest)
         .merge(health)
         .merge(assets)
+        .merge(metrics)
         .merge(docs)
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
@@ -97,6 +107,25 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(middleware::from_fn_with_state(counting, count_requests))
+}
+
+/// Every route pattern the router serves, for the request metrics' `route` label.
+fn route_names(pages: &[leptos_axum::AxumRouteListing]) -> RouteNames {
+    let pages = pages.iter().map(|page| page.path().to_owned());
+    let server_functions = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned());
+    let others = rest::ROUTES
+        .iter()
+        .map(|(_, path)| *path)
+        .chain([
+            health::LIVE_PATH,
+            health::READY_PATH,
+            super::metrics::METRICS_PATH,
+            super::openapi::DOCUMENT_PATH,
+            super::openapi::DOCS_PATH,
+        ])
+        .map(str::to_owned);
+    RouteNames::new(pages.chain(server_functions).chain(others))
 }
 
 /// Server functions register themselves through `inventory`, but a linker may drop an
