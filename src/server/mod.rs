@@ -30,6 +30,7 @@ pub mod edge;
 pub mod email_address;
 pub mod email_tokens;
 pub mod error;
+pub mod hash_memory;
 pub mod http;
 pub mod issues;
 pub mod limiter;

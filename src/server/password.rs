@@ -5,13 +5,15 @@
 //! `max_concurrent` run at once (a semaphore in front of the blocking pool), so a
 //! flood of logins queues instead of exhausting memory; a request that waits longer
 //! than `queue_timeout` is turned away with [`HashError::Busy`] (503) rather than hang.
+//! Each slot reuses one 19 MiB working area (`super::hash_memory`) instead of mapping a
+//! fresh one per hash.
 
 use super::config::Hashing;
+use super::hash_memory::{WorkArea, WorkAreas};
 use super::metrics::Metrics;
 use anyhow::Context;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,8 @@ pub struct PasswordHasher {
     /// which emails are registered.
     dummy_hash: Arc<str>,
     permits: Arc<Semaphore>,
+    /// argon2's working memory, one area per slot, reused.
+    areas: Arc<WorkAreas>,
     queue_timeout: Duration,
     /// The queue in front of the slots: its depth and each request's wait.
     metrics: Metrics,
@@ -44,6 +48,7 @@ impl PasswordHasher {
         let mut hasher = Self {
             dummy_hash: Arc::from(""),
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            areas: WorkAreas::new(Params::default()),
             queue_timeout: config.queue_timeout,
             metrics,
         };
@@ -54,13 +59,8 @@ impl PasswordHasher {
 
     /// Hashes a new password with a fresh random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
-        self.run(move || {
-            let hash = Argon2::default()
-                .hash_password(password.expose_secret().as_bytes())
-                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
-            Ok(hash.to_string())
-        })
-        .await
+        self.run_in_area(move |area| area.hash(password.expose_secret().as_bytes()))
+            .await
     }
 
     /// Verifies `password` against a stored PHC string, in constant time (the crate's
@@ -72,11 +72,9 @@ impl PasswordHasher {
             None => (self.dummy_hash.to_string(), false),
         };
         let matches = self
-            .run(move || {
+            .run_in_area(move |area| {
                 let parsed = PasswordHash::new(&phc).context("stored password hash is not a valid PHC string")?;
-                Ok(Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok())
+                area.verify(password.expose_secret().as_bytes(), &parsed)
             })
             .await?;
         Ok(is_real && matches)
@@ -101,6 +99,15 @@ impl PasswordHasher {
         let same_algorithm = parsed.algorithm == Algorithm::Argon2id.ident();
         let same_version = parsed.version == Some(Version::V0x13.into());
         !(same_params && same_algorithm && same_version)
+    }
+
+    /// Runs an argon2 computation in one of the slots' working areas.
+    async fn run_in_area<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut WorkArea) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let areas = Arc::clone(&self.areas);
+        self.run(move || work(&mut areas.take())).await
     }
 
     /// Runs argon2 on tokio's blocking pool, at most `max_concurrent` at a time.
