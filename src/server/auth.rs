@@ -44,16 +44,14 @@ pub async fn authenticate(state: &AppState, bearer: &Bearer) -> Result<Principal
         .verify(token)
         .map_err(|rejected| AuthError::InvalidToken(rejected.0))?;
     tracing::Span::current().record("user_id", claims.user_id);
-    // The session must belong to the token's subject: a token cannot borrow another
-    // user's session.
-    if !state.sessions.is_active(&claims.session_id, claims.user_id).await? {
-        return Err(AuthError::InvalidToken("session revoked or expired"));
-    }
+    // The session must belong to the token's subject (a token cannot borrow another
+    // user's session), be neither revoked nor expired, and the user must still exist:
+    // one query.
     let user = state
         .users
-        .find_by_id(claims.user_id)
+        .find_in_active_session(claims.user_id, &claims.session_id)
         .await?
-        .ok_or(AuthError::InvalidToken("user no longer exists"))?;
+        .ok_or(AuthError::InvalidToken("session revoked or expired, or user gone"))?;
     Ok(Principal {
         user,
         session_id: claims.session_id,

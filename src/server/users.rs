@@ -235,6 +235,22 @@ impl UserStore {
             .await
     }
 
+    /// The user, if `session_id` is one of theirs and neither revoked nor expired: what
+    /// every authenticated request needs to know, in one round trip.
+    pub async fn find_in_active_session(&self, id: i64, session_id: &str) -> Result<Option<StoredUser>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 AND EXISTS (SELECT 1 FROM sessions \
+             WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3)"
+        ))
+        .bind(id)
+        .bind(session_id)
+        .bind(now_secs())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Sets a new password hash (a password change).
     pub async fn update_password_hash(&self, id: i64, password_hash: &str) -> Result<(), sqlx::Error> {
         Self::set_password_hash(&self.pool, id, password_hash).await
