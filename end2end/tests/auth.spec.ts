@@ -45,8 +45,8 @@ async function signUpViaUi(page: Page, user: User): Promise<void> {
 test('the home page links to sign up and log in', async ({ page }) => {
   await gotoHydrated(page, '/');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('AuthKit');
-  await expect(page.getByRole('link', { name: 'Sign up', exact: true })).toHaveAttribute('href', '/signup');
-  await expect(page.getByRole('link', { name: 'Log in', exact: true })).toHaveAttribute('href', '/login');
+  await expect(page.getByRole('main').getByRole('link', { name: 'Sign up', exact: true })).toHaveAttribute('href', '/signup');
+  await expect(page.getByRole('main').getByRole('link', { name: 'Log in', exact: true })).toHaveAttribute('href', '/login');
 });
 
 test('@hydration sign up lands on the profile showing the name', async ({ page }) => {
@@ -292,6 +292,26 @@ test('a deleted account cannot log in', async ({ page }) => {
   await expect(page.getByRole('alert')).toContainText('Incorrect email or password');
 });
 
+test('the top bar shows who is logged in, with Profile and Log out', async ({ page }) => {
+  const user = newUser();
+  await gotoHydrated(page, '/');
+  const bar = page.getByRole('navigation', { name: 'Account' });
+  await expect(bar.getByRole('link', { name: 'Log in' })).toBeVisible();
+  await expect(bar.getByRole('link', { name: 'Sign up' })).toBeVisible();
+  await signUpViaUi(page, user);
+  await expect(bar).toContainText(`Signed in as ${user.username}`);
+  await expect(bar.getByRole('link', { name: 'Log in' })).toHaveCount(0);
+  await expect(bar.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  // From another page, Profile leads back to the profile.
+  await page.getByRole('link', { name: 'AuthKit' }).click();
+  await bar.getByRole('link', { name: 'Profile' }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await bar.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(bar.getByRole('link', { name: 'Sign up' })).toBeVisible();
+  await expect(bar).not.toContainText('Signed in as');
+});
+
 test('a non-admin cannot use the admin page', async ({ page }) => {
   await signUpViaUi(page, newUser());
   await expect(page.getByRole('link', { name: 'Manage users' })).toHaveCount(0);
@@ -313,6 +333,8 @@ test('an admin can promote a user', async ({ browser, request }) => {
 
   const adminPage = await (await browser.newContext()).newPage();
   await logInViaUi(adminPage, admin.email, admin.password);
+  // The top bar links to the admin page for admins.
+  await expect(adminPage.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Admin' })).toBeVisible();
   await adminPage.getByRole('link', { name: 'Manage users' }).click();
   await expect(adminPage.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   const row = adminPage.getByRole('row').filter({ hasText: member.email });

@@ -2,6 +2,7 @@
 
 mod admin;
 mod form;
+mod header;
 mod home;
 mod login;
 mod mail_links;
@@ -58,11 +59,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=|page: String| if page.is_empty() { "AuthKit".to_owned() } else { format!("{page} · AuthKit") } />
         <Router>
-            <header class="topbar">
-                <A href="/" attr:class="brand">
-                    "AuthKit"
-                </A>
-            </header>
+            <header::TopBar />
             <main data-hydrated=move || hydrated.get().then_some("true")>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=home::HomePage />

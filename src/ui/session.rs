@@ -10,7 +10,10 @@
 //! page ([`require_session`]) and reading their account ([`account_resource`]).
 
 use super::refresh_lock::refresh_one_tab_at_a_time;
-use crate::api::{ACCESS_TOKEN_TTL_SECS, Account, ApiError, get_account, on_token_refused, set_bearer_token};
+use crate::api::{
+    ACCESS_TOKEN_TTL_SECS, Account, ApiError, LoggedOut, get_account, logout, logout_all, on_token_refused,
+    set_bearer_token,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -136,4 +139,19 @@ pub fn account_resource(session: Session) -> LocalResource<Option<Result<Account
         }
     });
     resource
+}
+
+/// Logging out: `dispatch(false)` ends this session, `dispatch(true)` every session of
+/// the account. Whatever the server answers, this tab forgets its token.
+pub fn log_out_action(session: Session) -> Action<bool, Result<LoggedOut, ApiError>> {
+    let action = Action::new(|everywhere: &bool| {
+        let everywhere = *everywhere;
+        async move { if everywhere { logout_all().await } else { logout().await } }
+    });
+    Effect::new(move |_| {
+        if action.value().get().is_some() {
+            session.end();
+        }
+    });
+    action
 }

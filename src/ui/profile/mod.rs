@@ -1,5 +1,5 @@
 //! The profile page: the logged-in person's account, and one form per change they can
-//! make to it (each in its own module), plus the log-out buttons.
+//! make to it (each in its own module), plus "Log out everywhere".
 
 mod delete;
 mod email;
@@ -15,7 +15,7 @@ use email::{ChangeEmail, EmailVerification};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use logout::LogoutButtons;
+use logout::LogOutEverywhere;
 use password::ChangePassword;
 use username::EditUsername;
 
@@ -40,7 +40,7 @@ pub fn ProfilePage() -> impl IntoView {
                 Some(current) => view! { <AccountView account=current shown /> }.into_any(),
                 None => view! { <p class="muted">"Loading your profile…"</p> }.into_any(),
             }}
-            <LogoutButtons />
+            <LogOutEverywhere />
         </section>
     }
 }
