@@ -11,6 +11,7 @@
 //! - `server` (ssr only) — everything that touches secrets, the database or HTTP plumbing.
 
 pub mod api;
+pub mod i18n;
 pub mod text;
 pub mod ui;
 pub mod validation;

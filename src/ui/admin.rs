@@ -1,8 +1,8 @@
 //! The admin page: every user, and buttons to change their role.
 
-use super::Session;
 use super::form::{FormAlert, FormFlow};
 use super::session::{account_resource, require_session};
+use super::{Session, tr};
 use crate::api::{Account, Role, list_users, set_user_role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,12 +14,12 @@ pub fn AdminPage() -> impl IntoView {
     require_session(session);
     let account = account_resource(session);
     view! {
-        <Title text="Users" />
+        <Title text=tr("Users") />
         <section class="card wide">
             {move || match account.get() {
                 Some(Some(Ok(me))) if me.role == Role::Admin => view! { <UserList me /> }.into_any(),
                 Some(Some(Ok(_))) => view! { <NotAllowed /> }.into_any(),
-                _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                _ => view! { <p class="muted">{tr("Loading…")}</p> }.into_any(),
             }}
         </section>
     }
@@ -28,9 +28,9 @@ pub fn AdminPage() -> impl IntoView {
 #[component]
 fn NotAllowed() -> impl IntoView {
     view! {
-        <h1>"Not allowed"</h1>
-        <p class="muted">"This page is for administrators. Ask one to give your account the admin role."</p>
-        <A href="/profile">"Back to your profile"</A>
+        <h1>{tr("Not allowed")}</h1>
+        <p class="muted">{tr("This page is for administrators. Ask one to give your account the admin role.")}</p>
+        <A href="/profile">{tr("Back to your profile")}</A>
     }
 }
 
@@ -46,7 +46,7 @@ fn UserList(me: Account) -> impl IntoView {
         move |_| changed.update(|n| *n += 1),
     );
     view! {
-        <h1>"Users"</h1>
+        <h1>{tr("Users")}</h1>
         <FormAlert message=set_role.error />
         {move || match users.get() {
             Some(Ok(page)) => {
@@ -55,10 +55,10 @@ fn UserList(me: Account) -> impl IntoView {
                     <table class="users">
                         <thead>
                             <tr>
-                                <th scope="col">"Email"</th>
-                                <th scope="col">"Username"</th>
-                                <th scope="col">"Role"</th>
-                                <th scope="col">"Change"</th>
+                                <th scope="col">{tr("Email")}</th>
+                                <th scope="col">{tr("Username")}</th>
+                                <th scope="col">{tr("Role")}</th>
+                                <th scope="col">{tr("Change")}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -67,8 +67,8 @@ fn UserList(me: Account) -> impl IntoView {
                                 .into_iter()
                                 .map(|user| {
                                     let (label, new_role) = match user.role {
-                                        Role::Admin => ("Make user", Role::User),
-                                        Role::User => ("Make admin", Role::Admin),
+                                        Role::Admin => (tr("Make user"), Role::User),
+                                        Role::User => (tr("Make admin"), Role::Admin),
                                     };
                                     let is_me = user.id == me.id;
                                     let id = user.id;
@@ -99,7 +99,7 @@ fn UserList(me: Account) -> impl IntoView {
                     .into_any()
             }
             Some(Err(e)) => view! { <p class="alert">{e.detail}</p> }.into_any(),
-            None => view! { <p class="muted">"Loading users…"</p> }.into_any(),
+            None => view! { <p class="muted">{tr("Loading users…")}</p> }.into_any(),
         }}
     }
 }

@@ -1,6 +1,7 @@
 //! Building blocks shared by the forms: the field, alert and button components, and
 //! [`FormFlow`], the one round trip every form (and the admin's role buttons) goes through.
 
+use super::tr_message;
 use crate::api::ApiError;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -33,7 +34,7 @@ pub fn TextField(
                 aria-describedby=error_id.clone()
             />
             <p class="field-error" role="alert" id=error_id>
-                {move || error.get()}
+                {move || error.get().map(|message| tr_message(&message))}
             </p>
         </div>
     }
@@ -45,7 +46,7 @@ pub fn TextField(
 pub fn FormAlert(message: RwSignal<Option<String>>) -> impl IntoView {
     view! {
         <p class="alert" role="alert">
-            {move || message.get()}
+            {move || message.get().map(|message| tr_message(&message))}
         </p>
     }
 }

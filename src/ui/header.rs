@@ -1,10 +1,12 @@
-//! The top bar: the brand, and who is logged in — their name, links to Profile (and
-//! Admin for admins) and Log out — or links to log in and sign up. Nothing is shown
-//! until the session is known, so a logged-in person never sees "Log in" flash by.
+//! The top bar: the brand, the language switch, and who is logged in — their name, links
+//! to Profile (and Admin for admins) and Log out — or links to log in and sign up. The
+//! account part shows nothing until the session is known, so a logged-in person never
+//! sees "Log in" flash by.
 
-use super::Session;
 use super::session::{account_resource, log_out_action};
+use super::{Language, Session, tr};
 use crate::api::Role;
+use crate::i18n::Lang;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -16,7 +18,8 @@ pub fn TopBar() -> impl IntoView {
             <A href="/" attr:class="brand">
                 "AuthKit"
             </A>
-            <nav class="who" aria-label="Account">
+            <LanguageSwitch />
+            <nav class="who" aria-label=tr("Account")>
                 {move || {
                     if !session.is_restored() {
                         ().into_any()
@@ -24,14 +27,37 @@ pub fn TopBar() -> impl IntoView {
                         view! { <LoggedIn session /> }.into_any()
                     } else {
                         view! {
-                            <A href="/login">"Log in"</A>
-                            <A href="/signup">"Sign up"</A>
+                            <A href="/login">{tr("Log in")}</A>
+                            <A href="/signup">{tr("Sign up")}</A>
                         }
                             .into_any()
                     }
                 }}
             </nav>
         </header>
+    }
+}
+
+/// One button per other language, named in that language (a Korean reader finds
+/// "한국어" on an English page).
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let language = Language::get();
+    let current = language.current();
+    view! {
+        <div class="languages" role="group" aria-label=tr("Language")>
+            {Lang::ALL
+                .into_iter()
+                .filter(|lang| *lang != current)
+                .map(|lang| {
+                    view! {
+                        <button type="button" class="link" lang=lang.code() on:click=move |_| language.switch_to(lang)>
+                            {lang.name()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }
 
@@ -44,10 +70,10 @@ fn LoggedIn(session: Session) -> impl IntoView {
             Some(Some(Ok(me))) => {
                 let is_admin = me.role == Role::Admin;
                 view! {
-                    <span class="muted">"Signed in as " <strong>{me.username}</strong></span>
-                    <A href="/profile">"Profile"</A>
+                    <span class="muted">{tr("Signed in as ")} <strong>{me.username}</strong></span>
+                    <A href="/profile">{tr("Profile")}</A>
                     <Show when=move || is_admin>
-                        <A href="/admin">"Admin"</A>
+                        <A href="/admin">{tr("Admin")}</A>
                     </Show>
                 }
                     .into_any()
@@ -55,7 +81,7 @@ fn LoggedIn(session: Session) -> impl IntoView {
             _ => ().into_any(),
         }}
         <button type="button" class="link" on:click=move |_| { log_out.dispatch(false); }>
-            "Log out"
+            {tr("Log out")}
         </button>
     }
 }

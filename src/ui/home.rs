@@ -1,3 +1,4 @@
+use super::tr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -8,17 +9,17 @@ pub fn HomePage() -> impl IntoView {
         <Title text="" />
         <section class="card hero">
             <h1>"AuthKit"</h1>
-            <p class="lead">"Sign up, log in and see your profile. A login system you can drop into your product."</p>
+            <p class="lead">{tr("Sign up, log in and see your profile. A login system you can drop into your product.")}</p>
             <p class="muted">
-                "The same endpoints this page uses are a JSON API for your scripts and services: "
-                <code>"POST /auth/signup"</code>", "<code>"POST /auth/login"</code>" and "<code>"GET /auth/me"</code>"."
+                {tr("The same endpoints this page uses are a JSON API for your scripts and services: ")}
+                <code>"POST /auth/signup"</code>", "<code>"POST /auth/login"</code>{tr(" and ")}<code>"GET /auth/me"</code>"."
             </p>
             <div class="actions">
                 <A href="/signup" attr:class="button primary">
-                    "Sign up"
+                    {tr("Sign up")}
                 </A>
                 <A href="/login" attr:class="button">
-                    "Log in"
+                    {tr("Log in")}
                 </A>
             </div>
         </section>

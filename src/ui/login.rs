@@ -1,7 +1,7 @@
 //! The login page: email and password, then on to the profile.
 
-use super::Session;
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use super::{Session, tr};
 use crate::api::{Password, TokenResponse, login};
 use crate::validation::{Email, check_login_password};
 use leptos::prelude::*;
@@ -53,20 +53,20 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Log in" />
+        <Title text=tr("Log in") />
         <section class="card">
-            <h1>"Log in"</h1>
+            <h1>{tr("Log in")}</h1>
             <form method="post" on:submit=on_submit novalidate>
-                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
-                <TextField label="Password" id="password" kind="password" autocomplete="current-password" value=password error=flow.field_error("password") />
+                <TextField label=tr("Email") id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
+                <TextField label=tr("Password") id="password" kind="password" autocomplete="current-password" value=password error=flow.field_error("password") />
                 <FormAlert message=flow.error />
                 <Show when=move || flow.error.with(|e| e.as_deref() == Some(NOT_VERIFIED))>
-                    <p class="notice">"We have mailed you a new verification link: open it, then log in."</p>
+                    <p class="notice">{tr("We have mailed you a new verification link: open it, then log in.")}</p>
                 </Show>
-                <SubmitButton label="Log in" pending_label="Logging in…" pending=flow.pending />
+                <SubmitButton label=tr("Log in") pending_label=tr("Logging in…") pending=flow.pending />
             </form>
-            <p class="switch"><A href="/forgot-password">"Forgot your password?"</A></p>
-            <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
+            <p class="switch"><A href="/forgot-password">{tr("Forgot your password?")}</A></p>
+            <p class="switch">{tr("New here? ")} <A href="/signup">{tr("Create an account")}</A></p>
         </section>
     }
 }

@@ -9,6 +9,7 @@
 //! (`/reset-password`, which also asks for a new password, is in `super::recovery`.)
 
 use super::form::{FormAlert, FormFlow, SubmitButton};
+use super::{tr, tr_with};
 use crate::api::{ApiError, EmailChanged, EmailVerified, confirm_email_change, verify_email};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,7 +65,7 @@ where
                     .map(|message| {
                         view! {
                             <p class="notice" role="status">{message}</p>
-                            <A href="/profile">"Go to your profile"</A>
+                            <A href="/profile">{tr("Go to your profile")}</A>
                         }
                     })
             }}
@@ -76,12 +77,12 @@ where
 pub fn VerifyEmailPage() -> impl IntoView {
     view! {
         <LinkPage
-            title="Verify your email address"
-            intro="Press the button to confirm that this address is yours."
-            button="Verify my email address"
-            pending_label="Verifying…"
+            title=tr("Verify your email address")
+            intro=tr("Press the button to confirm that this address is yours.")
+            button=tr("Verify my email address")
+            pending_label=tr("Verifying…")
             submit=verify_email
-            done=|_: EmailVerified| "Your email address is verified.".to_owned()
+            done=|_: EmailVerified| tr("Your email address is verified.").to_owned()
         />
     }
 }
@@ -90,12 +91,12 @@ pub fn VerifyEmailPage() -> impl IntoView {
 pub fn ConfirmEmailPage() -> impl IntoView {
     view! {
         <LinkPage
-            title="Confirm your new email address"
-            intro="Press the button to move your account to this address. You will log in with it from now on."
-            button="Use this address"
-            pending_label="Confirming…"
+            title=tr("Confirm your new email address")
+            intro=tr("Press the button to move your account to this address. You will log in with it from now on.")
+            button=tr("Use this address")
+            pending_label=tr("Confirming…")
             submit=confirm_email_change
-            done=|changed: EmailChanged| format!("Your account's email address is now {}.", changed.email)
+            done=|changed: EmailChanged| tr_with("Your account's email address is now {email}.", "{email}", &changed.email)
         />
     }
 }

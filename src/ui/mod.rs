@@ -4,6 +4,7 @@ mod admin;
 mod form;
 mod header;
 mod home;
+mod language;
 mod login;
 mod mail_links;
 mod profile;
@@ -12,6 +13,7 @@ mod refresh_lock;
 mod session;
 mod signup;
 
+pub use language::{Language, tr, tr_message, tr_with};
 pub use session::Session;
 
 use leptos::prelude::*;
@@ -21,9 +23,12 @@ use leptos_router::components::{A, Route, Router, Routes};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The request's language (`server::http` provides it), for screen readers and fonts;
+    // the app in the browser starts from it.
+    let lang = use_context::<crate::i18n::Lang>().unwrap_or_default().code();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -46,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let language = Language::provide();
     let session = Session::provide();
     // Effects never run on the server, so this runs only once the WASM app has taken
     // over the page: restore the session from the refresh cookie, and flip the marker
@@ -59,8 +65,24 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=|page: String| if page.is_empty() { "AuthKit".to_owned() } else { format!("{page} · AuthKit") } />
         <Router>
-            <header::TopBar />
+            // A change of language rebuilds the top bar and the page in the new one.
+            {move || {
+                language.track();
+                view! { <header::TopBar /> }
+            }}
             <main data-hydrated=move || hydrated.get().then_some("true")>
+                {move || {
+                    language.track();
+                    view! { <Pages /> }
+                }}
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Pages() -> impl IntoView {
+    view! {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=home::HomePage />
                     <Route path=StaticSegment("signup") view=signup::SignupPage />
@@ -72,19 +94,17 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("profile") view=profile::ProfilePage />
                     <Route path=StaticSegment("admin") view=admin::AdminPage />
                 </Routes>
-            </main>
-        </Router>
     }
 }
 
 #[component]
 fn NotFound() -> impl IntoView {
     view! {
-        <Title text="Page not found" />
+        <Title text=tr("Page not found") />
         <section class="card">
-            <h1>"Page not found"</h1>
-            <p class="muted">"There is nothing at this address."</p>
-            <A href="/">"Go to the start page"</A>
+            <h1>{tr("Page not found")}</h1>
+            <p class="muted">{tr("There is nothing at this address.")}</p>
+            <A href="/">{tr("Go to the start page")}</A>
         </section>
     }
 }

@@ -5,6 +5,7 @@
 
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use super::mail_links::{INCOMPLETE_LINK, token_in};
+use super::{tr, tr_message};
 use crate::api::{Accepted, Password, PasswordResetDone, request_password_reset, reset_password};
 use crate::validation::{Email, NewPassword};
 use leptos::prelude::*;
@@ -30,17 +31,17 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Forgot your password?" />
+        <Title text=tr("Forgot your password?") />
         <section class="card">
-            <h1>"Forgot your password?"</h1>
-            <p class="muted">"Enter your account's email address and we will send you a link to choose a new password."</p>
+            <h1>{tr("Forgot your password?")}</h1>
+            <p class="muted">{tr("Enter your account's email address and we will send you a link to choose a new password.")}</p>
             <form method="post" on:submit=on_submit novalidate>
-                <TextField label="Email" id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
+                <TextField label=tr("Email") id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
                 <FormAlert message=flow.error />
-                <p class="notice" role="status">{move || sent.get()}</p>
-                <SubmitButton label="Send the link" pending_label="Sending…" pending=flow.pending />
+                <p class="notice" role="status">{move || sent.get().map(|message| tr_message(&message))}</p>
+                <SubmitButton label=tr("Send the link") pending_label=tr("Sending…") pending=flow.pending />
             </form>
-            <p class="switch"><A href="/login">"Back to log in"</A></p>
+            <p class="switch"><A href="/login">{tr("Back to log in")}</A></p>
         </section>
     }
 }
@@ -72,20 +73,20 @@ pub fn ResetPasswordPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Choose a new password" />
+        <Title text=tr("Choose a new password") />
         <section class="card">
-            <h1>"Choose a new password"</h1>
+            <h1>{tr("Choose a new password")}</h1>
             <form method="post" on:submit=on_submit novalidate hidden=move || done.get()>
-                <TextField label="New password" id="new_password" kind="password" autocomplete="new-password" value=password error=flow.field_error("new_password") />
+                <TextField label=tr("New password") id="new_password" kind="password" autocomplete="new-password" value=password error=flow.field_error("new_password") />
                 <FormAlert message=flow.error />
-                <SubmitButton label="Set the new password" pending_label="Saving…" pending=flow.pending />
+                <SubmitButton label=tr("Set the new password") pending_label=tr("Saving…") pending=flow.pending />
             </form>
             {move || {
                 done.get()
                     .then(|| {
                         view! {
-                            <p class="notice" role="status">"Your password has been changed, and every device was logged out."</p>
-                            <A href="/login">"Log in with your new password"</A>
+                            <p class="notice" role="status">{tr("Your password has been changed, and every device was logged out.")}</p>
+                            <A href="/login">{tr("Log in with your new password")}</A>
                         }
                     })
             }}

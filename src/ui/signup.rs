@@ -1,9 +1,9 @@
 //! The signup page: a new account, logged in at once, then on to the profile — or, on a
 //! server that requires a verified address before any login, a note to check the inbox.
 
-use super::Session;
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use super::refresh_lock::refresh_one_tab_at_a_time;
+use super::{Session, tr, tr_with};
 use crate::api::{ApiError, Password, TokenResponse, signup};
 use crate::validation::NewAccount;
 use leptos::prelude::*;
@@ -68,8 +68,10 @@ pub fn SignupPage() -> impl IntoView {
                 session.start(token.access_token);
                 navigate("/profile", Default::default());
             }
-            Joined::CheckInbox(email) => check_inbox.set(Some(format!(
-                "Almost there: open the link we sent to {email} to verify your address, then log in."
+            Joined::CheckInbox(email) => check_inbox.set(Some(tr_with(
+                "Almost there: open the link we sent to {email} to verify your address, then log in.",
+                "{email}",
+                &email,
             ))),
         },
     );
@@ -85,19 +87,19 @@ pub fn SignupPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Sign up" />
+        <Title text=tr("Sign up") />
         <section class="card">
-            <h1>"Create your account"</h1>
+            <h1>{tr("Create your account")}</h1>
             <p class="notice" role="status">{move || check_inbox.get()}</p>
             <form method="post" on:submit=on_submit novalidate hidden=move || check_inbox.with(Option::is_some)>
-                <TextField label="Email" id="email" kind="email" autocomplete="email" value=email error=flow.field_error("email") />
-                <TextField label="Username" id="username" autocomplete="nickname" value=username error=flow.field_error("username") />
-                <TextField label="Password" id="password" kind="password" autocomplete="new-password" value=password error=flow.field_error("password") />
-                <p class="hint">"At least 8 characters."</p>
+                <TextField label=tr("Email") id="email" kind="email" autocomplete="email" value=email error=flow.field_error("email") />
+                <TextField label=tr("Username") id="username" autocomplete="nickname" value=username error=flow.field_error("username") />
+                <TextField label=tr("Password") id="password" kind="password" autocomplete="new-password" value=password error=flow.field_error("password") />
+                <p class="hint">{tr("At least 8 characters.")}</p>
                 <FormAlert message=flow.error />
-                <SubmitButton label="Sign up" pending_label="Signing up…" pending=flow.pending />
+                <SubmitButton label=tr("Sign up") pending_label=tr("Signing up…") pending=flow.pending />
             </form>
-            <p class="switch">"Already have an account? " <A href="/login">"Log in"</A></p>
+            <p class="switch">{tr("Already have an account? ")} <A href="/login">{tr("Log in")}</A></p>
         </section>
     }
 }

@@ -63,14 +63,20 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     } else {
         Router::new()
     };
+    // What every rendered page gets: the state, the CSP nonce, the request's language.
+    let page_context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            security_headers::use_csp_nonce();
+            provide_context(request_language());
+        }
+    };
     Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || {
-                provide_context(state.clone());
-                security_headers::use_csp_nonce();
-            },
+            page_context.clone(),
             {
                 let leptos_options = leptos_options.clone();
                 move || shell(leptos_options.clone())
@@ -81,7 +87,8 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
         .merge(assets)
         .merge(metrics)
         .merge(docs)
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        // The not-found page is a page too: same nonce, state and language.
+        .fallback(leptos_axum::file_and_error_handler_with_context(page_context, shell))
         .with_state(leptos_options)
         // Innermost first: each `.layer` wraps everything above it.
         .layer(TimeoutLayer::with_status_code(
@@ -126,6 +133,19 @@ fn route_names(pages: &[leptos_axum::AxumRouteListing]) -> RouteNames {
         ])
         .map(str::to_owned);
     RouteNames::new(pages.chain(server_functions).chain(others))
+}
+
+/// The language a page is rendered in: the `lang` cookie (a choice made in the UI), else
+/// `Accept-Language`, else English (`crate::i18n`).
+fn request_language() -> crate::i18n::Lang {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+    let header = |name| {
+        parts
+            .as_ref()
+            .and_then(|parts| parts.headers.get(name))
+            .and_then(|value| value.to_str().ok())
+    };
+    crate::i18n::Lang::of_request(header(header::COOKIE), header(header::ACCEPT_LANGUAGE))
 }
 
 /// Server functions register themselves through `inventory`, but a linker may drop an

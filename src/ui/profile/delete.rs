@@ -2,8 +2,8 @@
 //! the password again.
 
 use crate::api::{Password, delete_account};
-use crate::ui::Session;
 use crate::ui::form::{FormAlert, FormFlow, TextField};
+use crate::ui::{Session, tr};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -33,21 +33,21 @@ pub fn DeleteAccount() -> impl IntoView {
     };
     view! {
         <div class="section danger-zone">
-            <h2>"Delete your account"</h2>
+            <h2>{tr("Delete your account")}</h2>
             <Show
                 when=move || confirming.get()
                 fallback=move || {
                     view! {
                         <button type="button" class="danger" on:click=move |_| confirming.set(true)>
-                            "Delete account"
+                            {tr("Delete account")}
                         </button>
                     }
                 }
             >
                 <form method="post" on:submit=flow.on_submit(check) novalidate>
-                    <p>"This removes your account and logs you out everywhere. It cannot be undone."</p>
+                    <p>{tr("This removes your account and logs you out everywhere. It cannot be undone.")}</p>
                     <TextField
-                        label="Confirm with your password"
+                        label=tr("Confirm with your password")
                         id="delete-password"
                         kind="password"
                         autocomplete="current-password"
@@ -56,10 +56,10 @@ pub fn DeleteAccount() -> impl IntoView {
                     <FormAlert message=flow.error />
                     <div class="actions">
                         <button type="submit" class="danger" disabled=move || pending.get()>
-                            "Delete my account permanently"
+                            {tr("Delete my account permanently")}
                         </button>
                         <button type="button" on:click=move |_| confirming.set(false)>
-                            "Cancel"
+                            {tr("Cancel")}
                         </button>
                     </div>
                 </form>

@@ -5,6 +5,7 @@
 
 use crate::api::{Accepted, Account, Password, change_email, resend_verification};
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use crate::ui::{tr, tr_message};
 use crate::validation::Email;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -18,14 +19,14 @@ pub fn EmailVerification(account: Account) -> impl IntoView {
     );
     let on_submit = flow.on_submit(|| Ok(()));
     if account.email_verified {
-        return view! { <p class="verified">"Your email address is verified."</p> }.into_any();
+        return view! { <p class="verified">{tr("Your email address is verified.")}</p> }.into_any();
     }
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
-            <p class="unverified">"Your email address is not verified yet: open the link we mailed you."</p>
+            <p class="unverified">{tr("Your email address is not verified yet: open the link we mailed you.")}</p>
             <FormAlert message=flow.error />
-            <p class="notice" role="status">{move || sent.get()}</p>
-            <SubmitButton label="Resend verification email" pending_label="Sending…" pending=flow.pending />
+            <p class="notice" role="status">{move || sent.get().map(|message| tr_message(&message))}</p>
+            <SubmitButton label=tr("Resend verification email") pending_label=tr("Sending…") pending=flow.pending />
         </form>
     }
     .into_any()
@@ -73,9 +74,9 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
     };
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
-            <h2>"Change email"</h2>
+            <h2>{tr("Change email")}</h2>
             <TextField
-                label="New email"
+                label=tr("New email")
                 id="new-email"
                 kind="email"
                 autocomplete="email"
@@ -83,15 +84,15 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
                 error=flow.field_error("new_email")
             />
             <TextField
-                label="Your password"
+                label=tr("Your password")
                 id="email-password"
                 kind="password"
                 autocomplete="current-password"
                 value=password
             />
             <FormAlert message=flow.error />
-            <p class="notice" role="status">{move || sent.get()}</p>
-            <SubmitButton label="Send confirmation link" pending_label="Sending…" pending=flow.pending />
+            <p class="notice" role="status">{move || sent.get().map(|message| tr_message(&message))}</p>
+            <SubmitButton label=tr("Send confirmation link") pending_label=tr("Sending…") pending=flow.pending />
         </form>
     }
 }

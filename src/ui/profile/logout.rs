@@ -1,8 +1,8 @@
 //! The profile's "Log out everywhere": every session of the account, on every device.
 //! (Logging out of this session is in the top bar, `ui::header`.)
 
-use crate::ui::Session;
 use crate::ui::session::log_out_action;
+use crate::ui::{Session, tr};
 use leptos::prelude::*;
 
 #[component]
@@ -11,7 +11,7 @@ pub fn LogOutEverywhere() -> impl IntoView {
     view! {
         <div class="actions">
             <button type="button" on:click=move |_| { log_out.dispatch(true); }>
-                "Log out everywhere"
+                {tr("Log out everywhere")}
             </button>
         </div>
     }

@@ -7,8 +7,8 @@ mod logout;
 mod password;
 mod username;
 
-use super::Session;
 use super::session::{account_resource, require_session};
+use super::{Session, tr, tr_with};
 use crate::api::{Account, Role};
 use delete::DeleteAccount;
 use email::{ChangeEmail, EmailVerification};
@@ -33,12 +33,12 @@ pub fn ProfilePage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Your profile" />
+        <Title text=tr("Your profile") />
         <section class="card">
-            <h1>"Your profile"</h1>
+            <h1>{tr("Your profile")}</h1>
             {move || match shown.get() {
                 Some(current) => view! { <AccountView account=current shown /> }.into_any(),
-                None => view! { <p class="muted">"Loading your profile…"</p> }.into_any(),
+                None => view! { <p class="muted">{tr("Loading your profile…")}</p> }.into_any(),
             }}
             <LogOutEverywhere />
         </section>
@@ -49,21 +49,21 @@ pub fn ProfilePage() -> impl IntoView {
 fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoView {
     let is_admin = account.role == Role::Admin;
     view! {
-        <p class="lead">"Hello, " {account.username.clone()} "!"</p>
+        <p class="lead">{tr_with("Hello, {name}!", "{name}", &account.username)}</p>
         <dl class="details">
-            <dt>"Username"</dt>
+            <dt>{tr("Username")}</dt>
             <dd>{account.username.clone()}</dd>
-            <dt>"Email"</dt>
+            <dt>{tr("Email")}</dt>
             <dd>
                 {account.email.clone()} " "
-                <span class="badge">{if account.email_verified { "verified" } else { "not verified" }}</span>
+                <span class="badge">{tr(if account.email_verified { "verified" } else { "not verified" })}</span>
             </dd>
-            <dt>"Role"</dt>
+            <dt>{tr("Role")}</dt>
             <dd>{account.role.as_str()}</dd>
         </dl>
         <Show when=move || is_admin>
             <p class="switch">
-                <A href="/admin">"Manage users"</A>
+                <A href="/admin">{tr("Manage users")}</A>
             </p>
         </Show>
         <EmailVerification account=account.clone() />

@@ -2,8 +2,8 @@
 //! and this tab carries on with the fresh tokens the server answers with.
 
 use crate::api::{Account, Password, TokenResponse, change_password};
-use crate::ui::Session;
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use crate::ui::{Session, tr};
 use crate::validation::NewPassword;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -30,7 +30,7 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
             current.set(String::new());
             new.set(String::new());
             done.set(Some(
-                "Password changed. Every other session has been logged out.".to_owned(),
+                tr("Password changed. Every other session has been logged out.").to_owned(),
             ));
         },
     );
@@ -53,16 +53,16 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
     };
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
-            <h2>"Change your password"</h2>
+            <h2>{tr("Change your password")}</h2>
             <TextField
-                label="Current password"
+                label=tr("Current password")
                 id="current-password"
                 kind="password"
                 autocomplete="current-password"
                 value=current
             />
             <TextField
-                label="New password"
+                label=tr("New password")
                 id="new-password"
                 kind="password"
                 autocomplete="new-password"
@@ -73,7 +73,7 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
             <p class="notice" role="status">
                 {move || done.get()}
             </p>
-            <SubmitButton label="Change password" pending_label="Changing…" pending=flow.pending />
+            <SubmitButton label=tr("Change password") pending_label=tr("Changing…") pending=flow.pending />
         </form>
     }
 }

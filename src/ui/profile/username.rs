@@ -3,6 +3,7 @@
 
 use crate::api::{Account, User, update_me};
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
+use crate::ui::tr;
 use crate::validation::Username;
 use leptos::prelude::*;
 
@@ -26,10 +27,10 @@ pub fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl 
     });
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
-            <h2>"Change your username"</h2>
-            <TextField label="New username" id="new-username" autocomplete="nickname" value=username error=flow.field_error("username") />
+            <h2>{tr("Change your username")}</h2>
+            <TextField label=tr("New username") id="new-username" autocomplete="nickname" value=username error=flow.field_error("username") />
             <FormAlert message=flow.error />
-            <SubmitButton label="Save username" pending_label="Saving…" pending=flow.pending />
+            <SubmitButton label=tr("Save username") pending_label=tr("Saving…") pending=flow.pending />
         </form>
     }
 }

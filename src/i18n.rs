@@ -1,0 +1,361 @@
+//! The UI's languages: English (the source) and Korean (the language of the tutorial this
+//! project grew from).
+//!
+//! The English text is the key: the UI writes `tr("Log in")` where it used to write
+//! `"Log in"`, and [`korean`] holds the translation of every such text. The server's
+//! messages shown in the UI (an error's `detail`, a 422 entry's `msg`, a 202's `detail`)
+//! are documented, stable strings of the API, so they are translated the same way, by
+//! [`translate_message`], while the API itself keeps answering them in English. A text
+//! without a translation stays English (a unit test makes sure every `tr("…")` in
+//! `src/ui` has one).
+//!
+//! The table is plain code: no build script, no locale files to fetch, and a few
+//! kilobytes in the WASM.
+
+/// A language of the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+/// The cookie that remembers a choice made in the UI (not `HttpOnly`: the page sets it).
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ko];
+
+    /// The BCP 47 code, for `<html lang>` and the cookie.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    /// The language's name in itself, for the switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ko => "한국어",
+        }
+    }
+
+    /// `en`, `ko`, `ko-KR`, `EN-gb`…
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    /// The best of our languages for an `Accept-Language` header (RFC 9110 §12.5.4:
+    /// highest `q` first, ties in the order given); English if none of them is asked for.
+    pub fn negotiate(accept_language: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for range in accept_language.split(',') {
+            let mut parts = range.split(';');
+            let Some(lang) = parts.next().and_then(Lang::from_code) else {
+                continue;
+            };
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::En, |(_, lang)| lang)
+    }
+
+    /// The language a request asks for: the `lang` cookie (a choice made in the UI), else
+    /// `Accept-Language`, else English.
+    pub fn of_request(cookie_header: Option<&str>, accept_language: Option<&str>) -> Lang {
+        let chosen = cookie_header.and_then(|cookies| {
+            cookies.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name == LANG_COOKIE).then(|| Lang::from_code(value)).flatten()
+            })
+        });
+        chosen.unwrap_or_else(|| accept_language.map_or(Lang::En, Lang::negotiate))
+    }
+
+    /// `text` (an English UI text) in this language.
+    pub fn text(self, text: &'static str) -> &'static str {
+        match self {
+            Lang::En => text,
+            Lang::Ko => korean(text).unwrap_or(text),
+        }
+    }
+}
+
+/// A message that came from the server or from the input rules, in `lang`. Messages with
+/// a number in them are matched by their fixed parts.
+pub fn translate_message(lang: Lang, message: &str) -> String {
+    if lang == Lang::En {
+        return message.to_owned();
+    }
+    if let Some(known) = korean(message) {
+        return known.to_owned();
+    }
+    if let Some(secs) = message
+        .strip_prefix("Too many attempts. Try again in ")
+        .and_then(|rest| rest.strip_suffix(" seconds."))
+    {
+        return format!("시도가 너무 많습니다. {secs}초 후에 다시 시도하세요.");
+    }
+    // The dictionary check adds zxcvbn's own (English) advice after its first sentence.
+    if message.starts_with("This password is too common or easy to guess.") {
+        return "너무 흔하거나 추측하기 쉬운 비밀번호입니다.".to_owned();
+    }
+    // Several refusals at once are joined by spaces (`FormFlow`); each is translated.
+    message.to_owned()
+}
+
+/// The Korean of an English text of the UI or of the API.
+pub fn korean(english: &str) -> Option<&'static str> {
+    Some(match english {
+        // The top bar and the start page.
+        "Account" => "계정",
+        "Log in" => "로그인",
+        "Sign up" => "회원가입",
+        "Signed in as " => "로그인 계정: ",
+        "Profile" => "프로필",
+        "Admin" => "관리",
+        "Log out" => "로그아웃",
+        "Language" => "언어",
+        "Sign up, log in and see your profile. A login system you can drop into your product." => {
+            "회원가입하고 로그인해서 내 프로필을 확인하세요. 제품에 바로 넣어 쓸 수 있는 로그인 시스템입니다."
+        }
+        "The same endpoints this page uses are a JSON API for your scripts and services: " => {
+            "이 페이지가 쓰는 엔드포인트는 스크립트와 서비스를 위한 JSON API이기도 합니다: "
+        }
+        " and " => " 그리고 ",
+        "Page not found" => "페이지를 찾을 수 없습니다",
+        "There is nothing at this address." => "이 주소에는 아무것도 없습니다.",
+        "Go to the start page" => "첫 페이지로 가기",
+        // Sign up and log in.
+        "Create your account" => "계정 만들기",
+        "Email" => "이메일",
+        "Username" => "사용자 이름",
+        "Password" => "비밀번호",
+        "At least 8 characters." => "8자 이상.",
+        "Signing up…" => "가입하는 중…",
+        "Already have an account? " => "이미 계정이 있나요? ",
+        "Almost there: open the link we sent to {email} to verify your address, then log in." => {
+            "거의 다 됐습니다. {email}(으)로 보낸 링크를 열어 주소를 인증한 뒤 로그인하세요."
+        }
+        "Logging in…" => "로그인하는 중…",
+        "We have mailed you a new verification link: open it, then log in." => {
+            "새 인증 링크를 메일로 보냈습니다. 링크를 연 뒤 로그인하세요."
+        }
+        "Forgot your password?" => "비밀번호를 잊으셨나요?",
+        "New here? " => "처음이신가요? ",
+        "Create an account" => "계정 만들기",
+        // Forgotten passwords and the mailed links.
+        "Enter your account's email address and we will send you a link to choose a new password." => {
+            "계정의 이메일 주소를 입력하면 새 비밀번호를 정할 수 있는 링크를 보내 드립니다."
+        }
+        "Send the link" => "링크 보내기",
+        "Sending…" => "보내는 중…",
+        "Back to log in" => "로그인으로 돌아가기",
+        "Choose a new password" => "새 비밀번호 정하기",
+        "New password" => "새 비밀번호",
+        "Set the new password" => "새 비밀번호 저장",
+        "Saving…" => "저장하는 중…",
+        "Your password has been changed, and every device was logged out." => {
+            "비밀번호가 바뀌었고 모든 기기에서 로그아웃되었습니다."
+        }
+        "Log in with your new password" => "새 비밀번호로 로그인하기",
+        "This link is incomplete: open the link from the mail again." => {
+            "링크가 완전하지 않습니다. 메일의 링크를 다시 여세요."
+        }
+        "Go to your profile" => "내 프로필로 가기",
+        "Verify your email address" => "이메일 주소 인증",
+        "Press the button to confirm that this address is yours." => "버튼을 눌러 이 주소가 본인의 것임을 확인하세요.",
+        "Verify my email address" => "내 이메일 주소 인증하기",
+        "Verifying…" => "인증하는 중…",
+        "Your email address is verified." => "이메일 주소가 인증되었습니다.",
+        "Confirm your new email address" => "새 이메일 주소 확인",
+        "Press the button to move your account to this address. You will log in with it from now on." => {
+            "버튼을 누르면 계정이 이 주소로 옮겨집니다. 앞으로는 이 주소로 로그인합니다."
+        }
+        "Use this address" => "이 주소 사용하기",
+        "Confirming…" => "확인하는 중…",
+        "Your account's email address is now {email}." => "이제 계정의 이메일 주소는 {email}입니다.",
+        // The profile.
+        "Your profile" => "내 프로필",
+        "Loading your profile…" => "프로필을 불러오는 중…",
+        "Hello, {name}!" => "안녕하세요, {name}님!",
+        "Role" => "역할",
+        "verified" => "인증됨",
+        "not verified" => "인증 안 됨",
+        "Manage users" => "사용자 관리",
+        "Log out everywhere" => "모든 곳에서 로그아웃",
+        "Your email address is not verified yet: open the link we mailed you." => {
+            "이메일 주소가 아직 인증되지 않았습니다. 메일로 보낸 링크를 여세요."
+        }
+        "Resend verification email" => "인증 메일 다시 보내기",
+        "This is already your email address" => "이미 내 이메일 주소입니다",
+        "Enter your password" => "비밀번호를 입력하세요",
+        "Change email" => "이메일 변경",
+        "New email" => "새 이메일",
+        "Your password" => "비밀번호",
+        "Send confirmation link" => "확인 링크 보내기",
+        "Change your username" => "사용자 이름 변경",
+        "New username" => "새 사용자 이름",
+        "Save username" => "사용자 이름 저장",
+        "Change your password" => "비밀번호 변경",
+        "Current password" => "현재 비밀번호",
+        "Change password" => "비밀번호 바꾸기",
+        "Changing…" => "바꾸는 중…",
+        "Enter your current password" => "현재 비밀번호를 입력하세요",
+        "Password changed. Every other session has been logged out." => {
+            "비밀번호가 바뀌었습니다. 다른 모든 세션은 로그아웃되었습니다."
+        }
+        "Delete your account" => "계정 삭제",
+        "Delete account" => "계정 삭제하기",
+        "This removes your account and logs you out everywhere. It cannot be undone." => {
+            "계정을 지우고 모든 곳에서 로그아웃합니다. 되돌릴 수 없습니다."
+        }
+        "Confirm with your password" => "비밀번호로 확인",
+        "Delete my account permanently" => "내 계정을 영구히 삭제",
+        "Deleting…" => "삭제하는 중…",
+        "Cancel" => "취소",
+        "Enter your password to confirm" => "확인을 위해 비밀번호를 입력하세요",
+        // The admin page.
+        "Users" => "사용자",
+        "Loading…" => "불러오는 중…",
+        "Loading users…" => "사용자를 불러오는 중…",
+        "Not allowed" => "권한 없음",
+        "This page is for administrators. Ask one to give your account the admin role." => {
+            "관리자 전용 페이지입니다. 관리자에게 관리자 역할을 요청하세요."
+        }
+        "Back to your profile" => "내 프로필로 돌아가기",
+        "Change" => "변경",
+        "Make user" => "일반 사용자로",
+        "Make admin" => "관리자로",
+        // The API's messages (`detail`, and a 422 entry's `msg`) as documented.
+        "Email already registered" => "이미 가입된 이메일입니다",
+        "Incorrect email or password" => "이메일 또는 비밀번호가 올바르지 않습니다",
+        "Incorrect password" => "비밀번호가 올바르지 않습니다",
+        "Cross-site request refused" => "다른 사이트에서 보낸 요청은 거부됩니다",
+        "No such user" => "그런 사용자가 없습니다",
+        "Invalid or expired link" => "잘못되었거나 만료된 링크입니다",
+        "Email not verified" => "이메일이 인증되지 않았습니다",
+        "Email already verified" => "이메일이 이미 인증되었습니다",
+        "There must always be at least one admin: make someone else an admin first" => {
+            "관리자는 항상 한 명 이상 있어야 합니다. 먼저 다른 사람을 관리자로 지정하세요"
+        }
+        "Not authenticated" => "로그인이 필요합니다",
+        "Could not validate credentials" => "인증 정보를 확인할 수 없습니다",
+        "The server is busy. Please try again in a moment." => "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
+        "The service is temporarily unavailable. Please try again in a moment." => {
+            "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도하세요."
+        }
+        "Internal server error" => "서버 내부 오류",
+        "Could not reach the server. Check your connection and try again." => {
+            "서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요."
+        }
+        "The server sent an unexpected response. Please try again." => {
+            "서버가 예상하지 못한 응답을 보냈습니다. 다시 시도하세요."
+        }
+        "A verification link is on its way" => "인증 링크를 보냈습니다",
+        "A confirmation link is on its way to the new address" => "새 주소로 확인 링크를 보냈습니다",
+        "If that address has an account, a reset link is on its way" => {
+            "그 주소로 가입된 계정이 있다면 재설정 링크를 보냈습니다"
+        }
+        "Email is required" => "이메일을 입력하세요",
+        "Email must be at most 254 characters" => "이메일은 254자 이하여야 합니다",
+        "Enter a valid email address" => "올바른 이메일 주소를 입력하세요",
+        "Username is required" => "사용자 이름을 입력하세요",
+        "Username must be at most 50 characters" => "사용자 이름은 50자 이하여야 합니다",
+        "Username must not contain control characters" => "사용자 이름에 제어 문자를 쓸 수 없습니다",
+        "Username must not contain invisible formatting characters" => {
+            "사용자 이름에 보이지 않는 서식 문자를 쓸 수 없습니다"
+        }
+        "Password is required" => "비밀번호를 입력하세요",
+        "Password must be at least 8 characters" => "비밀번호는 8자 이상이어야 합니다",
+        "Password must be at most 128 characters" => "비밀번호는 128자 이하여야 합니다",
+        "Password must not be your email address or username" => {
+            "비밀번호로 이메일 주소나 사용자 이름을 쓸 수 없습니다"
+        }
+        "The new address must differ from the current one" => "새 주소는 지금 주소와 달라야 합니다",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_preferred_language_we_have() {
+        assert_eq!(Lang::negotiate("ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"), Lang::Ko);
+        assert_eq!(Lang::negotiate("en-GB,ko;q=0.5"), Lang::En);
+        assert_eq!(Lang::negotiate("fr-FR, ko;q=0.4"), Lang::Ko);
+        assert_eq!(Lang::negotiate("fr, de"), Lang::En);
+        assert_eq!(Lang::negotiate("ko;q=0, en;q=0.1"), Lang::En);
+        assert_eq!(Lang::negotiate(""), Lang::En);
+        assert_eq!(Lang::negotiate("*"), Lang::En);
+    }
+
+    #[test]
+    fn a_choice_in_the_cookie_beats_the_header() {
+        assert_eq!(Lang::of_request(Some("a=1; lang=ko"), Some("en")), Lang::Ko);
+        assert_eq!(Lang::of_request(Some("lang=en"), Some("ko-KR")), Lang::En);
+        assert_eq!(Lang::of_request(Some("lang=xx"), Some("ko-KR")), Lang::Ko);
+        assert_eq!(Lang::of_request(None, None), Lang::En);
+    }
+
+    #[test]
+    fn server_messages_are_translated_numbers_and_all() {
+        assert_eq!(
+            translate_message(Lang::Ko, "Incorrect email or password"),
+            "이메일 또는 비밀번호가 올바르지 않습니다"
+        );
+        assert_eq!(
+            translate_message(Lang::Ko, "Too many attempts. Try again in 30 seconds."),
+            "시도가 너무 많습니다. 30초 후에 다시 시도하세요."
+        );
+        assert_eq!(
+            translate_message(Lang::En, "Incorrect email or password"),
+            "Incorrect email or password"
+        );
+        assert_eq!(translate_message(Lang::Ko, "something new"), "something new");
+    }
+
+    /// Every `tr("…")` of the UI has its Korean, so no page shows English by mistake.
+    #[test]
+    fn every_ui_text_has_a_translation() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"),
+            &mut sources,
+        );
+        let mut texts = 0;
+        for source in sources {
+            let code = std::fs::read_to_string(&source).unwrap();
+            for piece in code.split("tr(\"").skip(1) {
+                let text = &piece[..piece.find("\")").expect("tr(\"…\") closes")];
+                assert!(korean(text).is_some(), "{}: no Korean for {text:?}", source.display());
+                texts += 1;
+            }
+        }
+        assert!(texts > 80, "only {texts} texts found: is the UI still using tr()?");
+    }
+}
