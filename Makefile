@@ -34,7 +34,8 @@ help:
 	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (uses the debug build of make e2e)'
 	@echo '  make contract     /openapi.json checked as OpenAPI 3.1, then Schemathesis against the release build'
 	@echo '  make bench        release build, then 300 concurrent logins (peak RSS, latency) and wrk on SQLite,'
-	@echo '                   PostgreSQL and two instances behind nginx (docs/BENCHMARKS.md; needs wrk from apt)'
+	@echo '                   PostgreSQL and two instances behind nginx, then issue 12'"'"'s table before (61b6900, built'
+	@echo '                   once into target/bench-before, ~20 min) and after (docs/BENCHMARKS.md; needs wrk from apt)'
 	@echo '  make clean-data   delete ./data (the local SQLite database)'
 
 tools:
@@ -142,6 +143,8 @@ bench:
 	@command -v wrk >/dev/null || { echo 'wrk is missing: apt-get install -y wrk' >&2; exit 1; }
 	$(call step,Benchmark: SQLite vs PostgreSQL vs two instances behind nginx (scripts/bench-backends.sh))
 	bash scripts/bench-backends.sh
+	$(call step,Benchmark: the issue-12 table before and after (scripts/bench-paths.sh))
+	bash scripts/bench-paths.sh
 
 clean-data:
 	$(call step,Removing ./data)

@@ -82,6 +82,12 @@ impl App {
                 },
                 () = &mut shutdown => break,
             };
+            // A response whose body follows its headers in a second write (a file from
+            // /pkg) would otherwise wait for the client's delayed ACK: Nagle's algorithm
+            // held every static file ~40 ms (docs/BENCHMARKS.md).
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
             let service = TowerToHyperService::new(tower::util::MapRequest::new(
                 router.clone(),
                 move |mut request: Request<Incoming>| {

@@ -264,19 +264,6 @@ impl SessionStore {
             .await
     }
 
-    /// Is this session of this user neither revoked nor expired?
-    pub async fn is_active(&self, session_id: &str, user_id: i64) -> Result<bool, sqlx::Error> {
-        let active: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
-        )
-        .bind(session_id)
-        .bind(user_id)
-        .bind(now_secs())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(active.is_some())
-    }
-
     pub async fn revoke(&self, session_id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_secs())
