@@ -25,7 +25,7 @@ help:
 	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
 	@echo '  make test-tools   install Chromium, PostgreSQL, nginx and aiosmtpd from apt, and Schemathesis and'
 	@echo '                   openapi-spec-validator from PyPI into target/contract-venv'
-	@echo '  make build        cargo leptos build --release --precompress'
+	@echo '  make build        cargo leptos build --release --split --precompress'
 	@echo '  make cluster      build release, then PostgreSQL + two instances + nginx on http://127.0.0.1:8080 (Ctrl-C stops all)'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
 	@echo '  make unit         Rust unit and API tests, the API tests on SQLite and on PostgreSQL'
@@ -65,8 +65,8 @@ check-e2e-deps:
 	fi
 
 build: check-wasm-opt
-	$(call step,Building release (cargo leptos build --release --precompress))
-	cargo leptos build --release --precompress
+	$(call step,Building release (cargo leptos build --release --split --precompress))
+	cargo leptos build --release --split --precompress
 
 run:
 	$(MAKE) tools
@@ -94,14 +94,14 @@ unit:
 	bash scripts/with-postgres.sh cargo nextest run --no-default-features --features ssr --test api
 
 e2e: check-e2e-deps
-	$(call step,Building debug (cargo leptos build))
-	cargo leptos build
+	$(call step,Building debug (cargo leptos build --split))
+	cargo leptos build --split
 	$(call step,Browser tests against the debug build (Playwright))
 	cd end2end && E2E_PROFILE=debug npx playwright test
 
 e2e-release: check-e2e-deps check-wasm-opt
-	$(call step,Building release (cargo leptos build --release --precompress))
-	cargo leptos build --release --precompress
+	$(call step,Building release (cargo leptos build --release --split --precompress))
+	cargo leptos build --release --split --precompress
 	$(call step,Hydration browser tests against the release build (Playwright --grep @hydration))
 	cd end2end && E2E_PROFILE=release npx playwright test --grep @hydration
 

@@ -17,9 +17,9 @@ bin="target/$profile/authkit"
 if [[ ! -x "$bin" ]]; then
   echo "start-server.sh: $root/$bin does not exist." >&2
   if [[ "$profile" == release ]]; then
-    echo "  Build it first: cargo leptos build --release" >&2
+    echo "  Build it first: make build" >&2
   else
-    echo "  Build it first: cargo leptos build" >&2
+    echo "  Build it first: cargo leptos build --split" >&2
   fi
   exit 1
 fi

@@ -32,7 +32,7 @@ fi
 instance_ports=($(( port + 1 )) $(( port + 2 )))
 bin="${AUTHKIT_BIN:-target/release/authkit}"
 
-[[ -x "$bin" ]] || die "$root/$bin does not exist; build it first (make build, or cargo leptos build for target/debug)"
+[[ -x "$bin" ]] || die "$root/$bin does not exist; build it first (make build, or cargo leptos build --split for target/debug)"
 [[ -d target/site/pkg ]] || die "$root/target/site/pkg is missing; build with cargo leptos first"
 nginx="$(command -v nginx || echo /usr/sbin/nginx)"
 [[ -x "$nginx" ]] || die "nginx is not installed; run scripts/install-test-tools.sh"

@@ -20,9 +20,10 @@ pub mod validation;
 pub mod server;
 
 /// Entry point of the WASM bundle: attaches the client-side app to the server-rendered HTML.
+/// `hydrate_lazy`: the lazy routes' chunks (`ui::lazy_page!`) load before their page hydrates.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(ui::App);
+    leptos::mount::hydrate_lazy(ui::App);
 }

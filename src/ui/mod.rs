@@ -18,8 +18,8 @@ pub use session::Session;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::{Lazy, LazyRoute, StaticSegment, lazy_route};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,15 +87,40 @@ fn Pages() -> impl IntoView {
                     <Route path=StaticSegment("") view=home::HomePage />
                     <Route path=StaticSegment("signup") view=signup::SignupPage />
                     <Route path=StaticSegment("login") view=login::LoginPage />
-                    <Route path=StaticSegment("forgot-password") view=recovery::ForgotPasswordPage />
-                    <Route path=StaticSegment("reset-password") view=recovery::ResetPasswordPage />
-                    <Route path=StaticSegment("verify-email") view=mail_links::VerifyEmailPage />
-                    <Route path=StaticSegment("confirm-email") view=mail_links::ConfirmEmailPage />
-                    <Route path=StaticSegment("profile") view=profile::ProfilePage />
-                    <Route path=StaticSegment("admin") view=admin::AdminPage />
+                    <Route path=StaticSegment("forgot-password") view={Lazy::<ForgotRoute>::new()} />
+                    <Route path=StaticSegment("reset-password") view={Lazy::<ResetRoute>::new()} />
+                    <Route path=StaticSegment("verify-email") view={Lazy::<VerifyRoute>::new()} />
+                    <Route path=StaticSegment("confirm-email") view={Lazy::<ConfirmRoute>::new()} />
+                    <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} />
+                    <Route path=StaticSegment("admin") view={Lazy::<AdminRoute>::new()} />
                 </Routes>
     }
 }
+
+// Every page but the start, signup and login pages is a lazy route: its code is a WASM
+// chunk of its own (cargo-leptos `--split`, which every build in the Makefile passes; a
+// build without it does not hydrate), fetched when the page is first visited, so the
+// login page does not wait for the profile's forms or the admin page (docs/BENCHMARKS.md).
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+lazy_page!(ForgotRoute, recovery::ForgotPasswordPage);
+lazy_page!(ResetRoute, recovery::ResetPasswordPage);
+lazy_page!(VerifyRoute, mail_links::VerifyEmailPage);
+lazy_page!(ConfirmRoute, mail_links::ConfirmEmailPage);
+lazy_page!(ProfileRoute, profile::ProfilePage);
+lazy_page!(AdminRoute, admin::AdminPage);
 
 #[component]
 fn NotFound() -> impl IntoView {
