@@ -204,12 +204,21 @@ measure_transfer() { # side base css js wasm
   js_f="$(fetch_compressed "$base$js")"
   wasm_f="$(fetch_compressed "$base$wasm")"
   css_f="$(fetch_compressed "$base$css")"
+  # A split build's main JS imports the loader of the lazy routes' chunks (`__wasm_split.<hash>.js`),
+  # which the browser fetches with it; the chunks themselves only when a lazy page is visited.
+  local loader loader_n=0 loader_part=""
+  loader="$(curl -s "$base$js" | grep -o '__wasm_split\.[A-Za-z0-9_-]*\.js' | head -1 || true)"
+  if [[ -n "$loader" ]]; then
+    loader_n="$(fetch_compressed "$base${js%/*}/$loader")"
+    loader_n="${loader_n%%|*}"
+    loader_part=" + split loader $(commas "$loader_n")"
+  fi
   local html_n="${html_b%%|*}" js_n="${js_f%%|*}" wasm_n="${wasm_f%%|*}" css_n="${css_f%%|*}"
   local wasm_rest="${wasm_f#*|}"
   local wasm_enc="${wasm_rest%%|*}" wasm_cc="${wasm_rest#*|}"
-  total=$(( html_n + js_n + wasm_n + css_n ))
+  total=$(( html_n + js_n + wasm_n + css_n + loader_n ))
   R[$side.wasm]="$(commas "$wasm_n") bytes, Content-Encoding: ${wasm_enc:-none}, Cache-Control: ${wasm_cc:-none} ($wasm)"
-  R[$side.first]="$(commas "$total") bytes ($(( (total + 500) / 1000 )) KB): HTML $(commas "$html_n") + JS $(commas "$js_n") + WASM $(commas "$wasm_n") + CSS $(commas "$css_n")"
+  R[$side.first]="$(commas "$total") bytes ($(( (total + 500) / 1000 )) KB): HTML $(commas "$html_n") + JS $(commas "$js_n") + WASM $(commas "$wasm_n") + CSS $(commas "$css_n")$loader_part"
   for asset in "$js_f" "$wasm_f" "$css_f"; do
     grep -Eqi 'immutable|max-age=[1-9]' <<<"${asset#*|}" || cacheable=0
   done

@@ -20,6 +20,18 @@ pub struct ApiError {
     pub error_id: Option<String>,
     /// Only on 422: every refused input.
     pub issues: Vec<ValidationIssue>,
+    /// Only on the 401 of a login that needs its second factor: how to finish it.
+    pub challenge: Option<MfaChallenge>,
+}
+
+/// A login whose password was right and that waits for a second factor
+/// (`POST /auth/login/mfa`): on the wire, beside `detail` in the 401's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaChallenge {
+    /// Finishes this login once, within 5 minutes and 5 attempts.
+    pub mfa_token: String,
+    /// What can finish it: `totp`, `recovery_code`.
+    pub methods: Vec<String>,
 }
 
 /// One refused input, as FastAPI reports it (its schema is FastAPI's `ValidationError`).
@@ -66,6 +78,7 @@ impl ApiError {
             detail: detail.into(),
             error_id: None,
             issues: Vec::new(),
+            challenge: None,
         }
     }
 
@@ -83,6 +96,7 @@ impl ApiError {
             detail,
             error_id: None,
             issues,
+            challenge: None,
         }
     }
 
@@ -108,6 +122,10 @@ struct Wire {
     detail: Detail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mfa_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    methods: Option<Vec<String>>,
 }
 
 impl Serialize for ApiError {
@@ -120,6 +138,8 @@ impl Serialize for ApiError {
         Wire {
             detail,
             error_id: self.error_id.clone(),
+            mfa_token: self.challenge.as_ref().map(|c| c.mfa_token.clone()),
+            methods: self.challenge.as_ref().map(|c| c.methods.clone()),
         }
         .serialize(serializer)
     }
@@ -133,6 +153,10 @@ impl<'de> Deserialize<'de> for ApiError {
             Detail::Issues(issues) => ApiError::invalid(issues),
         };
         error.error_id = wire.error_id;
+        error.challenge = wire.mfa_token.map(|mfa_token| MfaChallenge {
+            mfa_token,
+            methods: wire.methods.unwrap_or_default(),
+        });
         Ok(error)
     }
 }
@@ -174,6 +198,16 @@ mod tests {
         );
         let back: ApiError = serde_json::from_value(json!({"detail": "x", "error_id": "abc"})).unwrap();
         assert_eq!(back.error_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_second_factor_challenge_travels_beside_the_detail() {
+        let wire = json!({"detail": "Second factor required", "mfa_token": "ab", "methods": ["totp", "recovery_code"]});
+        let error: ApiError = serde_json::from_value(wire.clone()).unwrap();
+        let challenge = error.challenge.clone().unwrap();
+        assert_eq!(challenge.mfa_token, "ab");
+        assert_eq!(challenge.methods, ["totp", "recovery_code"]);
+        assert_eq!(serde_json::to_value(&error).unwrap(), wire);
     }
 
     #[test]

@@ -14,14 +14,14 @@ mod types;
 
 pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, JsonOrNoContent, OptionalJsonEncoding, StrictJsonEncoding};
-pub use error::{ApiError, Loc, ValidationIssue};
+pub use error::{ApiError, Loc, MfaChallenge, ValidationIssue};
 pub use types::{
-    Accepted, Account, Deleted, EmailChanged, EmailVerified, LoggedOut, Password, PasswordResetDone, Role,
-    TokenResponse, User, UserPage,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, LoggedOut, Password, PasswordResetDone,
+    RecoveryCodes, Role, TokenResponse, TotpEnrolment, User, UserPage,
 };
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth, email_address, recovery};
+use crate::server::{Edge, account, admin, auth, email_address, recovery, second_factor};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -91,11 +91,12 @@ pub async fn logout_all() -> Result<LoggedOut, ApiError> {
     edge.answer_ending_session(result.await)
 }
 
-/// `GET /auth/account` (Bearer) → 200 `{"id","email","username","role","email_verified"}`.
+/// `GET /auth/account` (Bearer) → 200 `{"id","email","username","role","email_verified","second_factor"}`.
 #[server(prefix = "/auth", endpoint = "account", input = GetUrl, output = Json, client = BearerClient)]
 pub async fn get_account() -> Result<Account, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer(edge.principal().await.map(|principal| account::account(&principal)))
+    let result = async { account::account(edge.state(), &edge.principal().await?).await };
+    edge.answer(result.await)
 }
 
 /// `PATCH /auth/me` `{"username"}` (Bearer) → 200 the updated user.
@@ -126,6 +127,66 @@ pub async fn delete_account(password: Password) -> Result<Deleted, ApiError> {
     let edge = Edge::begin().await?;
     let result = async { account::delete_account(edge.state(), &edge.principal().await?, password).await };
     edge.answer_ending_session(result.await)
+}
+
+/// `POST /auth/login/mfa` `{"mfa_token","code"}` or `{"mfa_token","recovery_code"}` → 200
+/// `{"access_token","token_type":"bearer"}` and the refresh cookie, as `login` answers: the
+/// second step of a login that answered 401 `Second factor required` with an `mfa_token`.
+/// 401 `Invalid code` (a wrong or used code); 401 `This login has expired. Log in again.`
+/// (the token is unknown, older than 5 minutes, used, or has had its 5 attempts).
+#[server(prefix = "/auth", endpoint = "login/mfa", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn login_mfa(
+    mfa_token: String,
+    code: Option<String>,
+    recovery_code: Option<String>,
+) -> Result<TokenResponse, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async {
+        let proof = second_factor::Proof::from_fields(code, recovery_code)?;
+        second_factor::finish_login(edge.state(), edge.meta(), mfa_token, proof).await
+    };
+    edge.answer_with_session(result.await)
+}
+
+/// `POST /auth/totp/setup` `{"password"}` (Bearer) → 200 `{"secret","otpauth_uri","qr_svg"}`:
+/// a new authenticator-app seed, waiting for its first code. 409 when it is already on.
+#[server(prefix = "/auth", endpoint = "totp/setup", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn totp_setup(password: Password) -> Result<TotpEnrolment, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { second_factor::setup(edge.state(), &edge.principal().await?, password).await };
+    edge.answer(result.await)
+}
+
+/// `POST /auth/totp/enable` `{"code"}` (Bearer) → 200 `{"recovery_codes":[10 codes]}`: the
+/// first right code turns the second factor on; the codes are shown this once.
+/// 400 without a setup; 401 `Invalid code`; 409 when it is already on.
+#[server(prefix = "/auth", endpoint = "totp/enable", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn totp_enable(code: String) -> Result<RecoveryCodes, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { second_factor::enable(edge.state(), &edge.principal().await?, code).await };
+    edge.answer(result.await)
+}
+
+/// `POST /auth/totp/disable` `{"password","code"}` (Bearer) → 200 `{"second_factor":false}`.
+/// `code` is an app code or a recovery code. 400 when it is not on; 401 wrong password
+/// or `Invalid code`.
+#[server(prefix = "/auth", endpoint = "totp/disable", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn totp_disable(password: Password, code: String) -> Result<FactorRemoved, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { second_factor::disable(edge.state(), &edge.principal().await?, password, code).await };
+    edge.answer(result.await)
+}
+
+/// `POST /auth/recovery-codes` `{"password","code"}` (Bearer) → 200 `{"recovery_codes":[…]}`:
+/// a fresh set; the old codes stop working. 400 when no second factor is on.
+#[server(prefix = "/auth", endpoint = "recovery-codes", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn new_recovery_codes(password: Password, code: String) -> Result<RecoveryCodes, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async {
+        let principal = edge.principal().await?;
+        second_factor::new_recovery_codes(edge.state(), &principal, password, code).await
+    };
+    edge.answer(result.await)
 }
 
 /// `POST /auth/password-reset/request` `{"email"}` → 202 `{"detail":"If that address has an
@@ -202,5 +263,15 @@ pub async fn list_users(limit: Option<i64>, offset: Option<i64>) -> Result<UserP
 pub async fn set_user_role(id: i64, role: Role) -> Result<Account, ApiError> {
     let edge = Edge::begin().await?;
     let result = async { admin::set_role(edge.state(), &edge.principal().await?, id, role).await };
+    edge.answer(result.await)
+}
+
+/// `POST /admin/users/second-factor/remove` `{"id"}` (admin) → 200 `{"second_factor":false}`:
+/// removes a user's second factor and recovery codes (they lost their device and their
+/// codes); the user is told by mail. 404 for an unknown user.
+#[server(prefix = "/admin", endpoint = "users/second-factor/remove", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn remove_second_factor(id: i64) -> Result<FactorRemoved, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { second_factor::remove(edge.state(), &edge.principal().await?, id).await };
     edge.answer(result.await)
 }

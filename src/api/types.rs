@@ -51,6 +51,8 @@ pub struct Account {
     pub username: String,
     pub role: Role,
     pub email_verified: bool,
+    /// Whether logging in also asks for a second factor (an authenticator app).
+    pub second_factor: bool,
 }
 
 /// One page of the admin user list.
@@ -105,6 +107,57 @@ pub struct PasswordResetDone {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Deleted {
     pub deleted: bool,
+}
+
+/// A new authenticator-app seed, waiting for its first code (`POST /auth/totp/enable`).
+/// Its `Debug` shows none of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TotpEnrolment {
+    /// The seed in base32, for typing into an app by hand.
+    pub secret: String,
+    /// `otpauth://totp/AuthKit:<email>?secret=…&issuer=AuthKit`.
+    pub otpauth_uri: String,
+    /// The URI as a QR code, an `<svg>` element drawn by AuthKit.
+    pub qr_svg: String,
+}
+
+impl fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TotpEnrolment([redacted])")
+    }
+}
+
+/// A fresh set of single-use recovery codes, shown this once (only their hashes are kept).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+impl fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecoveryCodes([{} redacted])", self.recovery_codes.len())
+    }
+}
+
+/// The answer when a second factor was turned off (by its owner or an admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FactorRemoved {
+    pub second_factor: bool,
+}
+
+impl FactorRemoved {
+    pub fn new() -> Self {
+        Self { second_factor: false }
+    }
+}
+
+impl Default for FactorRemoved {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The login response, in the OAuth2 shape the FastAPI service returned.

@@ -11,8 +11,9 @@ use super::users::{Guarded, UserStore};
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
 use crate::validation::{Field, NewPassword, Username};
 
-pub fn account(principal: &Principal) -> Account {
-    principal.user.account()
+pub async fn account(state: &AppState, principal: &Principal) -> Result<Account, AuthError> {
+    let second_factor = state.factors.is_enabled(principal.user.id).await?;
+    Ok(principal.user.account(second_factor))
 }
 
 #[tracing::instrument(name = "update_username", skip_all, fields(user_id = principal.user.id))]

@@ -11,7 +11,7 @@ use crate::api::{Account, Role, UserPage};
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-fn require_admin(principal: &Principal) -> Result<(), AuthError> {
+pub(super) fn require_admin(principal: &Principal) -> Result<(), AuthError> {
     match principal.user.role() {
         Role::Admin => Ok(()),
         Role::User => Err(AuthError::Forbidden),
@@ -89,7 +89,8 @@ pub async fn assign_role(state: &AppState, id: i64, role: Role) -> Result<Accoun
         Guarded::LastAdmin => return Err(AuthError::LastAdmin),
     };
     tracing::info!(target_user = id, role = role.as_str(), "role changed");
-    Ok(updated.account())
+    let second_factor = state.factors.is_enabled(updated.id).await?;
+    Ok(updated.account(second_factor))
 }
 
 #[cfg(test)]

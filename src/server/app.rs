@@ -136,6 +136,7 @@ async fn purge(state: AppState) {
             state.sessions.purge(now, KEEP_REVOKED).await,
         );
         report("expired mail links", state.email_tokens.purge(now).await);
+        report("expired second-factor logins", state.mfa_challenges.purge(now).await);
         report(
             "sent mail",
             state.mail.outbox.purge_sent(now.saturating_sub(keep)).await,

@@ -146,7 +146,7 @@ async fn verify_credentials(
 }
 
 /// Counts this request against its client's signup/login allowance.
-async fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
+pub(super) async fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
     state
         .auth_requests
         .acquire(&meta.network())
@@ -247,6 +247,7 @@ fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
         Err(AuthError::InvalidCredentials) => "invalid_credentials",
         Err(AuthError::TooManyRequests(_)) => "throttled",
         Err(AuthError::EmailNotVerified) => "email_not_verified",
+        Err(AuthError::SecondFactorRequired(_)) => "second_factor_required",
         Err(AuthError::Invalid(_) | AuthError::InvalidField(_)) => "invalid_input",
         Err(AuthError::Overloaded | AuthError::Unavailable) => "unavailable",
         Err(_) => "error",
@@ -290,10 +291,26 @@ async fn check_password_and_start(
         .begin(&account, source)
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let (user, matched) = attempt
-        .settle(verify_credentials(state, &email, &password).await)
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
+    let checked = verify_credentials(state, &email, &password).await;
+    // The right password of an account with a second factor is not yet a login: the
+    // attempt neither fails nor succeeds (a success would wipe this source's earlier
+    // failures, and wrong codes would never add up). The code decides (`second_factor`).
+    let second_factor = match &checked {
+        Ok(Some((user, _))) => match state.factors.is_enabled(user.id).await {
+            Ok(enabled) => enabled,
+            Err(e) => {
+                attempt.not_judged().await;
+                return Err(e.into());
+            }
+        },
+        _ => false,
+    };
+    let (user, matched) = if second_factor {
+        attempt.not_judged().await;
+        checked?.ok_or(AuthError::InvalidCredentials)?
+    } else {
+        attempt.settle(checked).await?.ok_or(AuthError::InvalidCredentials)?
+    };
     tracing::Span::current().record("user_id", user.id);
     if state.require_verified_email && !user.email_verified() {
         refuse_unverified(state, &user).await;
@@ -317,6 +334,11 @@ async fn check_password_and_start(
             },
             Err(e) => tracing::warn!(error = %e, "could not upgrade password hash"),
         }
+    }
+    // With a second factor on, the right password starts no session: the login waits,
+    // as a 401 carrying an `mfa_token`, for `POST /auth/login/mfa`.
+    if second_factor {
+        return Err(super::second_factor::challenge(state, user_id, &credential).await);
     }
     let mut issued = start_session(state, user_id, &credential).await?;
     issued.device_token = Some(state.devices.issue(&account)?);

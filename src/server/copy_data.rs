@@ -105,6 +105,17 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     .bind(now_secs())
     .fetch_all(source.pool())
     .await?;
+    // Second factors travel with their accounts (a copy must not quietly weaken a login):
+    // the sealed seeds as they are (bound to the same ids; they open where the same
+    // `JWT_SECRET` is configured), the last step used, and the recovery codes' hashes.
+    let factors: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT user_id, secret, enabled_at, last_step, created_at FROM totp_factors WHERE enabled_at IS NOT NULL",
+    )
+    .fetch_all(source.pool())
+    .await?;
+    let recovery_codes: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, code_hash FROM recovery_codes")
+        .fetch_all(source.pool())
+        .await?;
     // SQLite never hands out an id twice (AUTOINCREMENT remembers the highest ever used,
     // also of deleted users); PostgreSQL's identity continues after it.
     let highest_ever: Option<i64> = sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'users'")
@@ -142,6 +153,27 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
         .execute(&mut *tx)
         .await
         .context("copying a session")?;
+    }
+    for (user_id, secret, enabled_at, last_step, created_at) in &factors {
+        sqlx::query(
+            "INSERT INTO totp_factors (user_id, secret, enabled_at, last_step, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(secret)
+        .bind(enabled_at)
+        .bind(last_step)
+        .bind(created_at)
+        .execute(&mut *tx)
+        .await
+        .context("copying a second factor")?;
+    }
+    for (user_id, code_hash) in &recovery_codes {
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await
+            .context("copying a recovery code")?;
     }
     let max_id = users.iter().map(|u| u.id).max().unwrap_or(0);
     let next_id = highest_ever.unwrap_or(0).max(max_id) + 1;

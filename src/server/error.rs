@@ -6,7 +6,7 @@
 
 use super::password::HashError;
 use super::users::EmailWriteError;
-use crate::api::{ApiError, ValidationIssue};
+use crate::api::{ApiError, MfaChallenge, ValidationIssue};
 use crate::validation::FieldError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -51,6 +51,23 @@ pub enum AuthError {
     /// The change would leave nobody able to administer.
     #[error("There must always be at least one admin: make someone else an admin first")]
     LastAdmin,
+    /// The right password of an account with a second factor: no session yet; the body
+    /// carries the `mfa_token` and the methods that can finish the login.
+    #[error("Second factor required")]
+    SecondFactorRequired(MfaChallenge),
+    /// A wrong (or already used) authenticator code or recovery code.
+    #[error("Invalid code")]
+    InvalidCode,
+    /// The `mfa_token` is unknown, expired, used, or out of attempts.
+    #[error("This login has expired. Log in again.")]
+    LoginExpired,
+    #[error("Two-step verification is already on")]
+    SecondFactorAlreadyOn,
+    #[error("Two-step verification is not on")]
+    SecondFactorNotOn,
+    /// A code to turn it on, with no setup waiting for one.
+    #[error("Set up two-step verification first")]
+    NoSetupPending,
     #[error("Not authenticated")]
     MissingToken,
     /// The token is malformed, expired, forged, or its user is gone. Which one is only
@@ -99,17 +116,23 @@ impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
             AuthError::Invalid(_) | AuthError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::EmailTaken | AuthError::UnreadableBody | AuthError::InvalidLink | AuthError::AlreadyVerified => {
-                StatusCode::BAD_REQUEST
-            }
+            AuthError::EmailTaken
+            | AuthError::UnreadableBody
+            | AuthError::InvalidLink
+            | AuthError::AlreadyVerified
+            | AuthError::SecondFactorNotOn
+            | AuthError::NoSetupPending => StatusCode::BAD_REQUEST,
             AuthError::InvalidCredentials
+            | AuthError::SecondFactorRequired(_)
+            | AuthError::InvalidCode
+            | AuthError::LoginExpired
             | AuthError::WrongPassword
             | AuthError::MissingToken
             | AuthError::InvalidToken(_)
             | AuthError::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden | AuthError::CrossSiteRequest | AuthError::EmailNotVerified => StatusCode::FORBIDDEN,
             AuthError::UnknownUser => StatusCode::NOT_FOUND,
-            AuthError::LastAdmin => StatusCode::CONFLICT,
+            AuthError::LastAdmin | AuthError::SecondFactorAlreadyOn => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Overloaded | AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -125,7 +148,12 @@ impl AuthError {
     fn www_authenticate(&self) -> Option<&'static str> {
         match self {
             AuthError::InvalidToken(_) | AuthError::RefreshRefused(_) => Some(r#"Bearer error="invalid_token""#),
-            AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::MissingToken => Some("Bearer"),
+            AuthError::InvalidCredentials
+            | AuthError::WrongPassword
+            | AuthError::MissingToken
+            | AuthError::SecondFactorRequired(_)
+            | AuthError::InvalidCode
+            | AuthError::LoginExpired => Some("Bearer"),
             _ => None,
         }
     }
@@ -221,6 +249,10 @@ impl ErrorReply {
         let mut body = match &error {
             AuthError::Invalid(issues) => ApiError::invalid(issues.clone()),
             AuthError::InvalidField(field) => ApiError::invalid(vec![field.clone().into()]),
+            AuthError::SecondFactorRequired(challenge) => ApiError {
+                challenge: Some(challenge.clone()),
+                ..ApiError::new(error.to_string())
+            },
             other => ApiError::new(other.to_string()),
         };
         match &error {

@@ -8,11 +8,13 @@
 //!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
 //! - The services, plain async functions over `&AppState` and explicit inputs:
 //!   [`auth`], [`account`], [`admin`], [`recovery`] (forgotten passwords),
-//!   [`email_address`] (verifying and changing it) — also used by the [`cli`]; [`mail`]
+//!   [`email_address`] (verifying and changing it), [`second_factor`] (authenticator
+//!   apps and recovery codes) — also used by the [`cli`]; [`mail`]
 //!   sends what they write to the outbox, [`email_tokens`] keeps the links' secrets.
 //! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
 //!   the throttles ([`throttle`] over [`limiter`] in memory and [`shared_limiter`] in the
-//!   database), [`server_keys`].
+//!   database), [`server_keys`]; for the second factor [`totp`] (the codes' arithmetic),
+//!   [`factor_store`], [`mfa_challenges`] and [`factor_cipher`] (seeds encrypted at rest).
 
 pub mod account;
 pub mod admin;
@@ -30,6 +32,8 @@ pub mod edge;
 pub mod email_address;
 pub mod email_tokens;
 pub mod error;
+pub mod factor_cipher;
+pub mod factor_store;
 pub mod hash_memory;
 pub mod http;
 pub mod issues;
@@ -38,11 +42,13 @@ pub mod login_throttle;
 pub mod mail;
 pub mod memory;
 pub mod metrics;
+pub mod mfa_challenges;
 pub mod openapi;
 pub mod password;
 pub mod password_policy;
 pub mod recovery;
 pub mod request_meta;
+pub mod second_factor;
 pub mod server_keys;
 pub mod sessions;
 pub mod shared_limiter;
@@ -50,6 +56,7 @@ pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 pub mod users;
 
 #[cfg(test)]

@@ -8,9 +8,12 @@ use super::data_dir;
 use super::database::Database;
 use super::device::DeviceCookies;
 use super::email_tokens::EmailTokens;
+use super::factor_cipher::FactorCipher;
+use super::factor_store::FactorStore;
 use super::login_throttle::LoginThrottle;
 use super::mail::Mailer;
 use super::metrics::Metrics;
+use super::mfa_challenges::MfaChallenges;
 use super::password::PasswordHasher;
 use super::server_keys;
 use super::sessions::SessionStore;
@@ -52,6 +55,11 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpAddr]>,
     /// What `/metrics` reports (`server::metrics`).
     pub metrics: Metrics,
+    /// Second factors (`second_factor`): the accounts' authenticator apps and recovery
+    /// codes, the logins waiting for one, and the cipher their seeds are stored under.
+    pub factors: FactorStore,
+    pub mfa_challenges: MfaChallenges,
+    pub factor_cipher: FactorCipher,
 }
 
 impl AppState {
@@ -129,6 +137,9 @@ impl AppState {
             shared_buckets,
             trusted_proxies: config.trusted_proxies.clone().into(),
             metrics,
+            factors: FactorStore::new(database.pool().clone()),
+            mfa_challenges: MfaChallenges::new(database.pool().clone()),
+            factor_cipher: FactorCipher::new(&signing_key, config.jwt_previous_secret.as_ref()),
             database,
         })
     }

@@ -76,13 +76,16 @@ impl StoredUser {
         self.email_verified_at.is_some()
     }
 
-    pub fn account(&self) -> Account {
+    /// The account as its owner and admins see it; whether it has a second factor is
+    /// kept elsewhere (`FactorStore`), so the caller says.
+    pub fn account(&self, second_factor: bool) -> Account {
         Account {
             id: self.id,
             email: self.email.clone(),
             username: self.username.clone(),
             role: self.role(),
             email_verified: self.email_verified(),
+            second_factor,
         }
     }
 }
@@ -100,6 +103,7 @@ struct AccountRow {
     username: String,
     role: String,
     email_verified_at: Option<i64>,
+    second_factor: i64,
 }
 
 impl From<AccountRow> for Account {
@@ -110,6 +114,7 @@ impl From<AccountRow> for Account {
             username: row.username,
             role: role_of(&row.role),
             email_verified: row.email_verified_at.is_some(),
+            second_factor: row.second_factor != 0,
         }
     }
 }
@@ -362,7 +367,8 @@ impl UserStore {
         let rows: Vec<AccountRow> = sqlx::query_as(concat!(
             "SELECT ",
             account_columns!(),
-            " FROM users ORDER BY id LIMIT $1 OFFSET $2"
+            ", (SELECT COUNT(*) FROM totp_factors AS f WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL) \
+             AS second_factor FROM users ORDER BY id LIMIT $1 OFFSET $2"
         ))
         .bind(limit)
         .bind(offset)

@@ -60,7 +60,7 @@ async fn signing_up_mails_a_link_that_verifies_the_address() {
     let before = app.account(&token).await;
     assert_eq!(
         before.body,
-        json!({"id": id, "email": "ann@example.com", "username": "someone", "role": "user", "email_verified": false})
+        json!({"id": id, "email": "ann@example.com", "username": "someone", "role": "user", "email_verified": false, "second_factor": false})
     );
     // The seed's `/auth/me` keeps exactly its three fields.
     let me = app.me(Some(&bearer(&token))).await;

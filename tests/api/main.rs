@@ -38,6 +38,7 @@ mod mail;
 mod openapi;
 mod operations;
 mod process;
+mod second_factor;
 mod security;
 mod sessions;
 mod timing;

@@ -424,7 +424,7 @@ async fn new_users_are_users_and_cannot_choose_a_role() {
         .await;
     assert_eq!(
         account.body,
-        json!({"id": id, "email": "plain@example.com", "username": "someone", "role": "user", "email_verified": false})
+        json!({"id": id, "email": "plain@example.com", "username": "someone", "role": "user", "email_verified": false, "second_factor": false})
     );
     let sneaky = app
         .post_json(
@@ -460,7 +460,7 @@ async fn admins_list_users_and_change_roles_effective_on_the_next_request() {
     assert_eq!(users.len(), 2);
     assert_eq!(
         users[0],
-        json!({"id": worker_id, "email": "worker@example.com", "username": "someone", "role": "user", "email_verified": false})
+        json!({"id": worker_id, "email": "worker@example.com", "username": "someone", "role": "user", "email_verified": false, "second_factor": false})
     );
     assert!(!page.text.contains("argon2"), "no hashes in the listing");
     assert_eq!(list(&admin, "").await.body["users"].as_array().unwrap().len(), 5);

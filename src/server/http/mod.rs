@@ -171,6 +171,12 @@ fn register_server_functions() {
     register_explicit::<ResendVerification>();
     register_explicit::<ChangeEmail>();
     register_explicit::<ConfirmEmailChange>();
+    register_explicit::<LoginMfa>();
+    register_explicit::<TotpSetup>();
+    register_explicit::<TotpEnable>();
+    register_explicit::<TotpDisable>();
+    register_explicit::<NewRecoveryCodes>();
+    register_explicit::<RemoveSecondFactor>();
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.

@@ -113,9 +113,15 @@ fn check_body(schema: &Value, body: &[u8]) -> Vec<ValidationIssue> {
         return vec![issues::not_an_object(&value)];
     };
     let properties = schema["properties"].as_object();
+    let required = |name: &str| {
+        schema["required"]
+            .as_array()
+            .is_some_and(|required| required.iter().any(|r| r == name))
+    };
     let mut refused = Vec::new();
     for (name, property) in properties.into_iter().flatten() {
         match object.get(name) {
+            None if !required(name) => {}
             None => refused.push(issues::body(
                 name,
                 "missing",

@@ -129,6 +129,43 @@ pub fn password_changed(to: &str) -> Mail {
     }
 }
 
+/// A change to an account's second factor, which its owner is always told of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorChange {
+    Enabled,
+    Disabled,
+    NewRecoveryCodes,
+    RemovedByAdmin,
+}
+
+pub fn factor_change(to: &str, change: FactorChange) -> Mail {
+    let (subject, what) = match change {
+        FactorChange::Enabled => (
+            "Two-step verification is on",
+            "Two-step verification was just turned on for your AuthKit account: logging in now also asks for a code from your authenticator app.",
+        ),
+        FactorChange::Disabled => (
+            "Two-step verification is off",
+            "Two-step verification was just turned off for your AuthKit account: logging in now asks only for your password.",
+        ),
+        FactorChange::NewRecoveryCodes => (
+            "New recovery codes",
+            "New recovery codes were just made for your AuthKit account; the earlier ones no longer work.",
+        ),
+        FactorChange::RemovedByAdmin => (
+            "Two-step verification was removed",
+            "An administrator removed two-step verification from your AuthKit account: logging in now asks only for your password. You can turn it on again from your profile.",
+        ),
+    };
+    let if_not_you = "If it was not you, change your password at once and tell your administrator.";
+    Mail {
+        to: to.to_owned(),
+        subject: format!("{PRODUCT}: {subject}"),
+        text: format!("{what}\n\n{if_not_you}\n\n— {PRODUCT}\n"),
+        html: html(&[escape(what), escape(if_not_you)]),
+    }
+}
+
 /// A duration as the mails say it: "30 minutes", "1 hour", "24 hours".
 pub fn validity(duration: std::time::Duration) -> String {
     let minutes = duration.as_secs() / 60;

@@ -4,7 +4,10 @@
 //! and the drift test (`tests/api/openapi.rs`) checks this list against the routes the
 //! server really serves.
 
-use super::schemas::{current_password, email, link_token, new_password, object, role, user_id, username};
+use super::schemas::{
+    current_password, email, link_token, mfa_token, new_password, object, object_with_optional, recovery_code, role,
+    totp_code, user_id, username,
+};
 use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
@@ -58,7 +61,7 @@ fn user() -> Value {
 }
 
 fn account(role: &str) -> Value {
-    json!({"id": 1, "email": "ada@example.com", "username": "Ada L.", "role": role, "email_verified": true})
+    json!({"id": 1, "email": "ada@example.com", "username": "Ada L.", "role": role, "email_verified": true, "second_factor": false})
 }
 
 fn tokens() -> Value {
@@ -173,8 +176,99 @@ pub fn endpoints() -> Vec<Endpoint> {
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .answer(200, "TokenResponse", tokens())
-        .refuses(401, "Incorrect email or password")
+        .refuses(
+            401,
+            "Incorrect email or password; or the right password of an account with a second factor: `Second factor required`, with an `mfa_token` and the `methods` that finish the login at /auth/login/mfa",
+        )
         .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/login/mfa",
+            "login_mfa",
+            "second factor",
+            "Finish a login with an authenticator code or a recovery code",
+            Anyone,
+        )
+        .body(
+            object_with_optional(
+                &[("mfa_token", mfa_token())],
+                &[("code", totp_code(false)), ("recovery_code", recovery_code())],
+            ),
+            json!({"mfa_token": LINK, "code": "123456"}),
+        )
+        .answer(200, "TokenResponse", tokens())
+        .refuses(
+            401,
+            "Invalid code (wrong or already used); or This login has expired. Log in again. (the token is unknown, used, older than 5 minutes or out of its 5 attempts)",
+        )
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/totp/setup",
+            "totp_setup",
+            "second factor",
+            "Start adding an authenticator app: its secret, URI and QR code",
+            User,
+        )
+        .body(object(&[("password", current_password())]), json!({"password": PASSWORD}))
+        .answer(
+            200,
+            "TotpEnrolment",
+            json!({
+                "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                "otpauth_uri": "otpauth://totp/AuthKit:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=AuthKit",
+                "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" …</svg>"
+            }),
+        )
+        .refuses(401, "Incorrect password")
+        .refuses(409, "Two-step verification is already on")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/totp/enable",
+            "totp_enable",
+            "second factor",
+            "Turn the authenticator app on with its first code: 10 recovery codes, shown once",
+            User,
+        )
+        .body(object(&[("code", totp_code(false))]), json!({"code": "123456"}))
+        .answer(200, "RecoveryCodes", recovery_codes())
+        .refuses(400, "Set up two-step verification first")
+        .refuses(401, "Invalid code")
+        .refuses(409, "Two-step verification is already on")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/totp/disable",
+            "totp_disable",
+            "second factor",
+            "Turn the second factor off",
+            User,
+        )
+        .body(
+            object(&[("password", current_password()), ("code", totp_code(true))]),
+            json!({"password": PASSWORD, "code": "123456"}),
+        )
+        .answer(200, "FactorRemoved", json!({"second_factor": false}))
+        .refuses(400, "Two-step verification is not on")
+        .refuses(401, "Incorrect password, or Invalid code")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/recovery-codes",
+            "new_recovery_codes",
+            "second factor",
+            "A fresh set of recovery codes (the old ones stop working)",
+            User,
+        )
+        .body(
+            object(&[("password", current_password()), ("code", totp_code(true))]),
+            json!({"password": PASSWORD, "code": "123456"}),
+        )
+        .answer(200, "RecoveryCodes", recovery_codes())
+        .refuses(400, "Two-step verification is not on")
+        .refuses(401, "Incorrect password, or Invalid code")
         .throttled(),
         simple("GET", "/auth/me", "me", "auth", "Who the token belongs to", User).answer(200, "User", user()),
         simple(
@@ -377,5 +471,24 @@ pub fn endpoints() -> Vec<Endpoint> {
             description: "The account's id",
         })
         .body(object(&[("role", role())]), json!({"role": "admin"})),
+        simple(
+            "POST",
+            "/admin/users/second-factor/remove",
+            "remove_second_factor",
+            "admin",
+            "Remove a user's second factor (they are told by mail)",
+            Admin,
+        )
+        .body(object(&[("id", user_id())]), json!({"id": 2}))
+        .answer(200, "FactorRemoved", json!({"second_factor": false}))
+        .refuses(404, "No such user"),
     ]
+}
+
+fn recovery_codes() -> Value {
+    json!({"recovery_codes": [
+        "7k2m-9xq4-h3tp-w8ne", "c5rj-2v8d-m4kz-0fby", "q9hs-6wt3-x2ma-7jpc", "e4nd-8kq2-z6vr-3hwt",
+        "b7pm-1yc9-s5fk-4xqa", "t2wg-7hn4-d9rb-6mkz", "f8xs-3qa6-j1vc-9pwe", "m6kd-5rt2-y8hb-2nqs",
+        "w3ja-9fc7-k4xm-8tdz", "h1qe-6bs3-v7wn-5kry"
+    ]})
 }

@@ -15,8 +15,8 @@ pub mod endpoints;
 mod schemas;
 
 use crate::api::{
-    Accepted, Account, Deleted, EmailChanged, EmailVerified, Loc, LoggedOut, PasswordResetDone, Role, TokenResponse,
-    User, UserPage, ValidationIssue,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, Loc, LoggedOut, PasswordResetDone,
+    RecoveryCodes, Role, TokenResponse, TotpEnrolment, User, UserPage, ValidationIssue,
 };
 use endpoints::{Caller, Endpoint, endpoints};
 use schemas::{ErrorBody, HTTPValidationError};
@@ -80,6 +80,7 @@ pub fn document(refresh_cookie: &str) -> OpenApi {
                 ("account", "One's own account"),
                 ("recovery", "Forgotten passwords"),
                 ("email", "Verifying and changing the address"),
+                ("second factor", "Authenticator apps and recovery codes"),
                 ("admin", "Administration (admins only)"),
             ]
             .map(|(name, description)| {
@@ -289,6 +290,9 @@ fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
         .schema_from::<PasswordResetDone>()
         .schema_from::<EmailVerified>()
         .schema_from::<EmailChanged>()
+        .schema_from::<TotpEnrolment>()
+        .schema_from::<RecoveryCodes>()
+        .schema_from::<FactorRemoved>()
         .schema_from::<ErrorBody>()
         .schema_from::<HTTPValidationError>()
         .schema_from::<ValidationIssue>()

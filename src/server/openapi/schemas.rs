@@ -71,13 +71,47 @@ pub fn role() -> RefOr<Schema> {
 /// An object with exactly these properties, all required: the server refuses unknown
 /// fields (422), so the document says so.
 pub fn object(properties: &[(&str, RefOr<Schema>)]) -> RefOr<Schema> {
+    object_with_optional(properties, &[])
+}
+
+/// An object with these required properties and these optional ones, and no other.
+pub fn object_with_optional(required: &[(&str, RefOr<Schema>)], optional: &[(&str, RefOr<Schema>)]) -> RefOr<Schema> {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
-    for (name, schema) in properties {
+    for (name, schema) in required {
         object = object.property(*name, schema.clone()).required(*name);
     }
+    for (name, schema) in optional {
+        object = object.property(*name, schema.clone());
+    }
     object.into()
+}
+
+/// An authenticator app's code (or, where it says so, a recovery code).
+pub fn totp_code(or_recovery_code: bool) -> RefOr<Schema> {
+    let description = match or_recovery_code {
+        true => "The 6-digit code the authenticator app shows now, or one of the recovery codes",
+        false => "The 6-digit code the authenticator app shows now",
+    };
+    string().max_length(Some(64)).description(Some(description)).into()
+}
+
+pub fn recovery_code() -> RefOr<Schema> {
+    string()
+        .max_length(Some(64))
+        .description(Some(
+            "One of the account's single-use recovery codes, `xxxx-xxxx-xxxx-xxxx` (case, dashes and spaces do not matter)",
+        ))
+        .into()
+}
+
+pub fn mfa_token() -> RefOr<Schema> {
+    string()
+        .description(Some(
+            "The `mfa_token` of the login's 401 `Second factor required`: 64 hex digits, valid 5 minutes and 5 attempts",
+        ))
+        .into()
 }
 
 /// Every refusal's body but a validation failure's.
@@ -87,6 +121,11 @@ pub struct ErrorBody {
     detail: String,
     /// Only on 5xx: the id under which the cause is logged.
     error_id: Option<String>,
+    /// Only on the 401 `Second factor required` of a login: finishes it at
+    /// `POST /auth/login/mfa`.
+    mfa_token: Option<String>,
+    /// Only beside `mfa_token`: what can finish the login (`totp`, `recovery_code`).
+    methods: Option<Vec<String>>,
 }
 
 /// A validation failure's body (422), as FastAPI answers it: every refused input.

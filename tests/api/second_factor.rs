@@ -1,0 +1,487 @@
+//! The second factor (TOTP and recovery codes), as an attacker would try it: replays,
+//! codes outside the window, parallel bursts on one `mfa_token`, a recovery code raced
+//! twice, an expired or used token, and what a stolen database shows.
+
+use super::helpers::{PASSWORD, Reply, TestApp, bearer, refresh_cookie};
+use super::mail::wait_for_mails;
+use authkit::server::totp::{code_at_step, step_at};
+use serde_json::{Value, json};
+
+const ON: &str = "Subject: AuthKit: Two-step verification is on";
+const OFF: &str = "Subject: AuthKit: Two-step verification is off";
+const NEW_CODES: &str = "Subject: AuthKit: New recovery codes";
+const REMOVED: &str = "Subject: AuthKit: Two-step verification was removed";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn seed_of(secret: &str) -> Vec<u8> {
+    totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("base32 secret")
+}
+
+/// The code an app shows `offset` steps from now.
+fn code(seed: &[u8], offset: i64) -> String {
+    code_at_step(seed, step_at(now()) + offset)
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
+    app.post_with(path, Some(&bearer(token)), None, body).await
+}
+
+struct Enrolled {
+    token: String,
+    seed: Vec<u8>,
+    recovery_codes: Vec<String>,
+    user_id: i64,
+}
+
+/// Signs `email` up and turns on an authenticator app with the current step's code.
+async fn enrolled(app: &TestApp, email: &str) -> Enrolled {
+    let (user_id, token) = app.user_with_token(email).await;
+    let setup = post(app, "/auth/totp/setup", &token, json!({"password": PASSWORD})).await;
+    assert_eq!(setup.status, 200, "{}", setup.text);
+    let seed = seed_of(setup.body["secret"].as_str().unwrap());
+    let enabled = post(app, "/auth/totp/enable", &token, json!({"code": code(&seed, 0)})).await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text);
+    let recovery_codes = enabled.body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    Enrolled {
+        token,
+        seed,
+        recovery_codes,
+        user_id,
+    }
+}
+
+/// The password step: the `mfa_token` of the 401.
+async fn mfa_token(app: &TestApp, email: &str) -> String {
+    let reply = app.login(email, PASSWORD).await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    reply.body["mfa_token"].as_str().expect("an mfa_token").to_owned()
+}
+
+async fn finish(app: &TestApp, mfa_token: &str, field: &str, value: &str) -> Reply {
+    app.post_json("/auth/login/mfa", &json!({"mfa_token": mfa_token, field: value}))
+        .await
+}
+
+#[tokio::test]
+async fn turning_it_on_needs_the_password_then_a_right_code_and_hands_out_ten_recovery_codes() {
+    let app = TestApp::spawn().await;
+    let (user_id, token) = app.user_with_token("ann@example.com").await;
+
+    let wrong = post(
+        &app,
+        "/auth/totp/setup",
+        &token,
+        json!({"password": "not the password"}),
+    )
+    .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    let premature = post(&app, "/auth/totp/enable", &token, json!({"code": "123456"})).await;
+    assert_eq!(premature.status, 400, "{}", premature.text);
+    assert_eq!(premature.body["detail"], "Set up two-step verification first");
+
+    let setup = post(&app, "/auth/totp/setup", &token, json!({"password": PASSWORD})).await;
+    assert_eq!(setup.status, 200, "{}", setup.text);
+    let secret = setup.body["secret"].as_str().unwrap();
+    assert_eq!(
+        setup.body["otpauth_uri"],
+        format!("otpauth://totp/AuthKit:ann%40example.com?secret={secret}&issuer=AuthKit")
+    );
+    assert!(setup.body["qr_svg"].as_str().unwrap().starts_with("<svg"));
+    let seed = seed_of(secret);
+    assert_eq!(seed.len(), 20);
+
+    // Stolen database: the seed is not there in any readable form.
+    let stored: String = sqlx::query_scalar("SELECT secret FROM totp_factors WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert!(
+        !stored.contains(secret) && !stored.contains(&hex::encode(&seed)),
+        "{stored}"
+    );
+
+    // Not on yet: logging in still needs only the password.
+    assert_eq!(app.login("ann@example.com", PASSWORD).await.status, 200);
+    let account = app.account(&token).await;
+    assert_eq!(account.body["second_factor"], false);
+
+    let wrong_code = post(&app, "/auth/totp/enable", &token, json!({"code": code(&seed, 5)})).await;
+    assert_eq!(wrong_code.status, 401, "{}", wrong_code.text);
+    assert_eq!(wrong_code.body["detail"], "Invalid code");
+
+    let enabled = post(&app, "/auth/totp/enable", &token, json!({"code": code(&seed, 0)})).await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text);
+    let codes: Vec<&str> = enabled.body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), 10);
+    // Only hashes are stored.
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(hashes.len(), 10);
+    assert!(
+        hashes
+            .iter()
+            .all(|h| codes.iter().all(|c| !h.contains(&c.replace('-', ""))))
+    );
+
+    assert_eq!(app.account(&token).await.body["second_factor"], true);
+    let again = post(&app, "/auth/totp/setup", &token, json!({"password": PASSWORD})).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    wait_for_mails(app.data_dir(), ON, 1).await;
+}
+
+#[tokio::test]
+async fn the_right_password_alone_is_a_401_with_an_mfa_token_and_no_session() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "bob@example.com").await;
+    let reply = app.login("bob@example.com", PASSWORD).await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.body["detail"], "Second factor required");
+    assert_eq!(reply.body["methods"], json!(["totp", "recovery_code"]));
+    let token = reply.body["mfa_token"].as_str().unwrap();
+    assert!(token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(reply.body.get("access_token").is_none());
+    assert_eq!(refresh_cookie(&reply), None, "no half-session");
+    // A wrong password still says only that.
+    let wrong = app.login("bob@example.com", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body, json!({"detail": "Incorrect email or password"}));
+
+    // The next step's code (the current one was used to turn it on) finishes the login.
+    let done = finish(&app, token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.body["token_type"], "bearer");
+    let cookie = refresh_cookie(&done).expect("a refresh cookie, as login sets");
+    assert_eq!(app.me_status(done.body["access_token"].as_str().unwrap()).await, 200);
+    assert_eq!(app.refresh(&cookie).await.status, 200);
+    // The token worked once.
+    let reused = finish(&app, token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(reused.status, 401);
+    assert_eq!(reused.body["detail"], "This login has expired. Log in again.");
+}
+
+#[tokio::test]
+async fn a_code_is_accepted_one_step_either_side_and_never_twice() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "cy@example.com").await;
+    // Outside the window: two steps away either way.
+    for offset in [-2, 2] {
+        let token = mfa_token(&app, "cy@example.com").await;
+        let reply = finish(&app, &token, "code", &code(&user.seed, offset)).await;
+        assert_eq!(reply.status, 401, "offset {offset}: {}", reply.text);
+        assert_eq!(reply.body["detail"], "Invalid code");
+    }
+    // The step used to turn it on, replayed.
+    let token = mfa_token(&app, "cy@example.com").await;
+    let replay = finish(&app, &token, "code", &code(&user.seed, 0)).await;
+    assert_eq!(replay.status, 401, "{}", replay.text);
+    // One step ahead works, and then that code is spent, and so is any earlier step.
+    let ok = finish(&app, &token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let token = mfa_token(&app, "cy@example.com").await;
+    for offset in [1, 0, -1] {
+        let reply = finish(&app, &token, "code", &code(&user.seed, offset)).await;
+        assert_eq!(
+            reply.status, 401,
+            "offset {offset} after step +1 was used: {}",
+            reply.text
+        );
+    }
+    // Spaces inside the code are fine; letters are not a code.
+    let token = mfa_token(&app, "cy@example.com").await;
+    let garbage = finish(&app, &token, "code", "12a456").await;
+    assert_eq!(garbage.status, 401);
+}
+
+#[tokio::test]
+async fn the_same_code_sent_twice_at_once_logs_in_once() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "dee@example.com").await;
+    let (first, second) = (
+        mfa_token(&app, "dee@example.com").await,
+        mfa_token(&app, "dee@example.com").await,
+    );
+    let next = code(&user.seed, 1);
+    let (a, b) = tokio::join!(
+        finish(&app, &first, "code", &next),
+        finish(&app, &second, "code", &next)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401], "{} / {}", a.text, b.text);
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_even_when_raced() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "eve@example.com").await;
+    let code = user.recovery_codes[0].clone();
+    let tokens: Vec<String> = futures::future::join_all((0..4).map(|_| mfa_token(&app, "eve@example.com"))).await;
+    let replies = futures::future::join_all(tokens.iter().map(|t| finish(&app, t, "recovery_code", &code))).await;
+    let won = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(won, 1, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 401));
+    // Typed forgivingly: upper case, spaces instead of dashes.
+    let token = mfa_token(&app, "eve@example.com").await;
+    let typed = user.recovery_codes[1].to_uppercase().replace('-', " ");
+    assert_eq!(finish(&app, &token, "recovery_code", &typed).await.status, 200);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1")
+        .bind(user.user_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 8);
+}
+
+#[tokio::test]
+async fn an_mfa_token_allows_five_attempts_even_in_a_parallel_burst() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "fay@example.com").await;
+    let token = mfa_token(&app, "fay@example.com").await;
+    let wrong = code(&user.seed, 7);
+    let replies = futures::future::join_all((0..12).map(|_| finish(&app, &token, "code", &wrong))).await;
+    assert!(
+        replies.iter().all(|r| r.status == 401),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let judged = replies.iter().filter(|r| r.body["detail"] == "Invalid code").count();
+    assert_eq!(judged, 5, "only five codes were checked");
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM mfa_challenges")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 5);
+    // Even the right code is too late now.
+    let right = finish(&app, &token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(right.status, 401);
+    assert_eq!(right.body["detail"], "This login has expired. Log in again.");
+}
+
+#[tokio::test]
+async fn an_expired_or_made_up_mfa_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "gus@example.com").await;
+    let token = mfa_token(&app, "gus@example.com").await;
+    sqlx::query("UPDATE mfa_challenges SET expires_at = expires_at - 301")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let late = finish(&app, &token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(late.status, 401, "{}", late.text);
+    assert_eq!(late.body["detail"], "This login has expired. Log in again.");
+    for made_up in ["", "abc", &"0".repeat(64), &"z".repeat(64)] {
+        let reply = finish(&app, made_up, "code", &code(&user.seed, 1)).await;
+        assert_eq!(reply.status, 401, "{made_up}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn a_password_changed_while_the_login_waits_starts_no_session() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "hal@example.com").await;
+    let token = mfa_token(&app, "hal@example.com").await;
+    let changed = post(
+        &app,
+        "/auth/password",
+        &user.token,
+        json!({"current_password": PASSWORD, "new_password": "an entirely different passphrase 42"}),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let reply = finish(&app, &token, "code", &code(&user.seed, 1)).await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(refresh_cookie(&reply), None);
+}
+
+#[tokio::test]
+async fn wrong_codes_count_against_the_accounts_login_throttle() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    let user = enrolled(&app, "ida@example.com").await;
+    // An attacker who has the password logs in again and again for fresh `mfa_token`s:
+    // the wrong codes still add up, and the right password does not wipe them.
+    let mut statuses = Vec::new();
+    for attempt in 0..5 {
+        let password_step = app.login("ida@example.com", PASSWORD).await;
+        let Some(token) = password_step.body["mfa_token"].as_str() else {
+            statuses.push(password_step.status);
+            continue;
+        };
+        statuses.push(
+            finish(&app, token, "code", &code(&user.seed, 10 + attempt))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+}
+
+#[tokio::test]
+async fn the_second_step_takes_exactly_one_of_code_and_recovery_code() {
+    let app = TestApp::spawn().await;
+    enrolled(&app, "jo@example.com").await;
+    let token = mfa_token(&app, "jo@example.com").await;
+    for body in [
+        json!({"mfa_token": token}),
+        json!({"mfa_token": token, "code": "123456", "recovery_code": "aaaa-bbbb-cccc-dddd"}),
+        json!({"mfa_token": token, "code": 123456}),
+        json!({"mfa_token": token, "code": "123456", "extra": 1}),
+        json!({"code": "123456"}),
+    ] {
+        let reply = app.post_json("/auth/login/mfa", &body).await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.text);
+    }
+    // None of that used an attempt.
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM mfa_challenges")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 0);
+}
+
+#[tokio::test]
+async fn turning_it_off_needs_the_password_and_a_code_and_mails_a_notice() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "kim@example.com").await;
+    let wrong_password = post(
+        &app,
+        "/auth/totp/disable",
+        &user.token,
+        json!({"password": "nope nope nope", "code": code(&user.seed, 1)}),
+    )
+    .await;
+    assert_eq!(wrong_password.status, 401);
+    let wrong_code = post(
+        &app,
+        "/auth/totp/disable",
+        &user.token,
+        json!({"password": PASSWORD, "code": code(&user.seed, 9)}),
+    )
+    .await;
+    assert_eq!(wrong_code.status, 401);
+    assert_eq!(wrong_code.body["detail"], "Invalid code");
+    assert_eq!(app.account(&user.token).await.body["second_factor"], true);
+
+    let off = post(
+        &app,
+        "/auth/totp/disable",
+        &user.token,
+        json!({"password": PASSWORD, "code": code(&user.seed, 1)}),
+    )
+    .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(off.body, json!({"second_factor": false}));
+    assert_eq!(app.login("kim@example.com", PASSWORD).await.status, 200);
+    let again = post(
+        &app,
+        "/auth/totp/disable",
+        &user.token,
+        json!({"password": PASSWORD, "code": code(&user.seed, 1)}),
+    )
+    .await;
+    assert_eq!(again.status, 400);
+    wait_for_mails(app.data_dir(), OFF, 1).await;
+}
+
+#[tokio::test]
+async fn new_recovery_codes_replace_the_old_ones() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "lee@example.com").await;
+    // A recovery code is accepted as the confirming code too.
+    let renewed = post(
+        &app,
+        "/auth/recovery-codes",
+        &user.token,
+        json!({"password": PASSWORD, "code": user.recovery_codes[0]}),
+    )
+    .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text);
+    let fresh = renewed.body["recovery_codes"].as_array().unwrap().clone();
+    assert_eq!(fresh.len(), 10);
+    let token = mfa_token(&app, "lee@example.com").await;
+    let old = finish(&app, &token, "recovery_code", &user.recovery_codes[1]).await;
+    assert_eq!(old.status, 401, "an old code no longer works");
+    let new = finish(&app, &token, "recovery_code", fresh[0].as_str().unwrap()).await;
+    assert_eq!(new.status, 200, "{}", new.text);
+    wait_for_mails(app.data_dir(), NEW_CODES, 1).await;
+}
+
+#[tokio::test]
+async fn an_admin_can_remove_a_users_second_factor_and_the_user_is_told() {
+    let app = TestApp::spawn().await;
+    let user = enrolled(&app, "mo@example.com").await;
+    let (_, admin) = app.user_with_token("admin@example.com").await;
+    let refused = post(
+        &app,
+        "/admin/users/second-factor/remove",
+        &user.token,
+        json!({"id": user.user_id}),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    app.make_admin("admin@example.com").await;
+
+    let list = app
+        .send(
+            app.client
+                .get(app.url("/admin/users"))
+                .header("Authorization", bearer(&admin)),
+        )
+        .await;
+    let row = list.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "mo@example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(row["second_factor"], true);
+
+    let unknown = post(
+        &app,
+        "/admin/users/second-factor/remove",
+        &admin,
+        json!({"id": 999_999}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    let removed = post(
+        &app,
+        "/admin/users/second-factor/remove",
+        &admin,
+        json!({"id": user.user_id}),
+    )
+    .await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert_eq!(app.login("mo@example.com", PASSWORD).await.status, 200);
+    let mail = wait_for_mails(app.data_dir(), REMOVED, 1).await;
+    assert!(mail[0].contains("To: mo@example.com"));
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(codes, 0);
+}
