@@ -239,7 +239,56 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "Change" => "변경",
         "Make user" => "일반 사용자로",
         "Make admin" => "관리자로",
+        // Two-step verification: the profile's section and the login's second step.
+        "Two-step verification" => "2단계 인증",
+        "On" => "켜짐",
+        "Off" => "꺼짐",
+        "Logging in also asks for a code from your authenticator app." => {
+            "로그인할 때 인증 앱의 코드도 입력해야 합니다."
+        }
+        "Only your password protects this account." => "이 계정은 비밀번호로만 보호됩니다.",
+        "Your recovery codes" => "복구 코드",
+        "Keep these somewhere safe: each one logs you in once if you lose your phone. They are shown only now." => {
+            "안전한 곳에 보관하세요. 휴대폰을 잃어버렸을 때 코드마다 한 번씩 로그인할 수 있습니다. 지금만 표시됩니다."
+        }
+        "Recovery codes" => "복구 코드 목록",
+        "I have saved them" => "저장했습니다",
+        "Add a code from an authenticator app on your phone to every login." => {
+            "로그인할 때마다 휴대폰 인증 앱의 코드를 함께 입력하도록 설정합니다."
+        }
+        "Set up two-step verification" => "2단계 인증 설정",
+        "Checking…" => "확인 중…",
+        "Scan this QR code with your authenticator app:" => "인증 앱으로 이 QR 코드를 스캔하세요:",
+        "QR code for your authenticator app" => "인증 앱용 QR 코드",
+        "Or type this key into the app:" => "또는 앱에 이 키를 입력하세요:",
+        "Code from your app" => "앱에 표시된 코드",
+        "Turn on" => "켜기",
+        "Turn it off" => "끄기",
+        "Code" => "코드",
+        "Turn off two-step verification" => "2단계 인증 끄기",
+        "New recovery codes" => "새 복구 코드",
+        "The codes you have now stop working." => "지금 가진 코드는 더 이상 쓸 수 없게 됩니다.",
+        "Get new recovery codes" => "새 복구 코드 받기",
+        "Enter the code your authenticator app shows now." => "인증 앱에 지금 표시된 코드를 입력하세요.",
+        "Recovery code" => "복구 코드",
+        "Enter one of the recovery codes you saved. Each works once." => {
+            "저장해 둔 복구 코드 중 하나를 입력하세요. 코드마다 한 번만 쓸 수 있습니다."
+        }
+        "Verify" => "확인",
+        "Use a recovery code instead" => "복구 코드 사용",
+        "Use a code from your app instead" => "앱 코드 사용",
+        "Start over" => "처음부터 다시",
+        "Enter the code" => "코드를 입력하세요",
+        "Two-step" => "2단계 인증",
+        "Remove second factor" => "2단계 인증 제거",
         // The API's messages (`detail`, and a 422 entry's `msg`) as documented.
+        "Invalid code" => "코드가 올바르지 않습니다",
+        "This login has expired. Log in again." => "로그인이 만료되었습니다. 다시 로그인하세요.",
+        "Two-step verification is already on" => "2단계 인증이 이미 켜져 있습니다",
+        "Two-step verification is not on" => "2단계 인증이 켜져 있지 않습니다",
+        "Set up two-step verification first" => "먼저 2단계 인증을 설정하세요",
+        "Second factor required" => "2단계 인증이 필요합니다",
+        "Send either code or recovery_code" => "코드 또는 복구 코드 중 하나만 보내세요",
         "Email already registered" => "이미 가입된 이메일입니다",
         "Incorrect email or password" => "이메일 또는 비밀번호가 올바르지 않습니다",
         "Incorrect password" => "비밀번호가 올바르지 않습니다",

@@ -1,5 +1,6 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 
 // What every spec shares: page-error recording and navigation that waits for hydration.
@@ -74,4 +75,52 @@ export function createAdmin(user: User): void {
       RUST_LOG: 'warn',
     },
   });
+}
+
+// ---------------------------------------------------------------- a second factor (TOTP)
+
+const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * Decodes base32 (RFC 4648 alphabet), case-insensitive, ignoring spaces and '=' padding —
+ * the way an authenticator app reads a secret typed in by hand.
+ */
+export function base32Decode(text: string): Buffer {
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const digit = BASE32_ALPHABET.indexOf(ch);
+    if (digit < 0) throw new Error(`not a base32 character: ${JSON.stringify(ch)} in ${JSON.stringify(text)}`);
+    // Only the bits not yet taken out matter (at most 12 of them): keep value small.
+    value = ((value << 5) | digit) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >>> bits) & 0xff);
+    }
+  }
+  // Leftover bits (fewer than 8) are the encoding's zero padding, not data.
+  return Buffer.from(bytes);
+}
+
+/**
+ * The code an authenticator app shows for `secretBase32` at `atUnixSeconds` (RFC 6238:
+ * HMAC-SHA-1, 30-second steps from the Unix epoch, 6 digits), computed here independently
+ * of the server. The server accepts each step once per account: for a second code in the
+ * same test, ask for the next step (`Date.now() / 1000 + 30`) rather than waiting.
+ */
+export function totpCode(secretBase32: string, atUnixSeconds: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atUnixSeconds / 30)));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  // Dynamic truncation (RFC 4226 section 5.3).
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 1_000_000).padStart(6, '0');
+}
+
+/** Now, in Unix seconds (what `totpCode` takes). */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

@@ -241,13 +241,15 @@ pub async fn login(
     result
 }
 
-fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
+pub(super) fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
     match result {
         Ok(_) => "success",
         Err(AuthError::InvalidCredentials) => "invalid_credentials",
         Err(AuthError::TooManyRequests(_)) => "throttled",
         Err(AuthError::EmailNotVerified) => "email_not_verified",
         Err(AuthError::SecondFactorRequired(_)) => "second_factor_required",
+        Err(AuthError::InvalidCode) => "invalid_code",
+        Err(AuthError::LoginExpired) => "login_expired",
         Err(AuthError::Invalid(_) | AuthError::InvalidField(_)) => "invalid_input",
         Err(AuthError::Overloaded | AuthError::Unavailable) => "unavailable",
         Err(_) => "error",

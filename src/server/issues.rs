@@ -6,9 +6,10 @@ use crate::api::{Loc, ValidationIssue};
 use crate::validation::FieldError;
 use serde_json::{Map, Value};
 
-/// Fields whose values are never echoed back.
+/// Fields whose values are never echoed back: passwords and secrets, and what proves a
+/// second factor (a code, a recovery code, the `mfa_token` of a login half done).
 pub fn is_secret(field: &str) -> bool {
-    field.contains("password") || field.contains("secret")
+    field.contains("password") || field.contains("secret") || field.contains("code") || field == "mfa_token"
 }
 
 fn issue(part: &str, name: &str, kind: &str, msg: impl Into<String>, input: Option<Value>) -> ValidationIssue {

@@ -12,7 +12,7 @@
 //! Wrong codes count like wrong passwords: at login against the account's throttle, from the
 //! profile against the session's (`LoginThrottle`).
 
-use super::auth::{Principal, SessionIssued, confirm_password, start_session, throttle_client};
+use super::auth::{Principal, SessionIssued, confirm_password, login_outcome, start_session, throttle_client};
 use super::error::AuthError;
 use super::factor_store::{FactorStore, TotpRow};
 use super::login_throttle::Source;
@@ -71,9 +71,21 @@ impl Proof {
     }
 }
 
-/// The second step of a login: `mfa_token` and a code → the session.
-#[tracing::instrument(name = "login_mfa", skip_all, fields(user_id))]
+/// The second step of a login: `mfa_token` and a code → the session. Its outcome is
+/// counted with the logins' (`authkit_logins_total`).
 pub async fn finish_login(
+    state: &AppState,
+    meta: &RequestMeta,
+    mfa_token: String,
+    proof: Proof,
+) -> Result<SessionIssued<TokenResponse>, AuthError> {
+    let result = check_code_and_start(state, meta, mfa_token, proof).await;
+    state.metrics.record_login(login_outcome(&result));
+    result
+}
+
+#[tracing::instrument(name = "login_mfa", skip_all, fields(user_id))]
+async fn check_code_and_start(
     state: &AppState,
     meta: &RequestMeta,
     mfa_token: String,

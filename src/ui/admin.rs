@@ -1,9 +1,10 @@
-//! The admin page: every user, and buttons to change their role.
+//! The admin page: every user, buttons to change their role, and whether they have a
+//! second factor (which an admin can remove: the user is told by mail).
 
 use super::form::{FormAlert, FormFlow};
 use super::session::{account_resource, require_session};
 use super::{Session, tr};
-use crate::api::{Account, Role, list_users, set_user_role};
+use crate::api::{Account, Role, list_users, remove_second_factor, set_user_role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -45,9 +46,14 @@ fn UserList(me: Account) -> impl IntoView {
         |(id, role): &(i64, Role)| set_user_role(*id, *role),
         move |_| changed.update(|n| *n += 1),
     );
+    let remove_factor = FormFlow::new(
+        |id: &i64| remove_second_factor(*id),
+        move |_| changed.update(|n| *n += 1),
+    );
     view! {
         <h1>{tr("Users")}</h1>
         <FormAlert message=set_role.error />
+        <FormAlert message=remove_factor.error />
         {move || match users.get() {
             Some(Ok(page)) => {
                 view! {
@@ -59,6 +65,7 @@ fn UserList(me: Account) -> impl IntoView {
                                 <th scope="col">{tr("Username")}</th>
                                 <th scope="col">{tr("Role")}</th>
                                 <th scope="col">{tr("Change")}</th>
+                                <th scope="col">{tr("Two-step")}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -88,6 +95,24 @@ fn UserList(me: Account) -> impl IntoView {
                                                 >
                                                     {label}
                                                 </button>
+                                            </td>
+                                            <td class="second-factor">
+                                                {if user.second_factor {
+                                                    view! {
+                                                        {tr("On")}
+                                                        " "
+                                                        <button
+                                                            type="button"
+                                                            aria-label=format!("{}: {}", tr("Remove second factor"), user.email)
+                                                            on:click=move |_| remove_factor.dispatch(id)
+                                                        >
+                                                            {tr("Remove second factor")}
+                                                        </button>
+                                                    }
+                                                        .into_any()
+                                                } else {
+                                                    view! { {tr("Off")} }.into_any()
+                                                }}
                                             </td>
                                         </tr>
                                     }

@@ -1,8 +1,9 @@
-//! The login page: email and password, then on to the profile.
+//! The login page: email and password, then on to the profile — or, for an account with
+//! two-step verification, first a code from the authenticator app (or a recovery code).
 
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use super::{Session, tr};
-use crate::api::{Password, TokenResponse, login};
+use crate::api::{MfaChallenge, Password, TokenResponse, login, login_mfa};
 use crate::validation::{Email, check_login_password};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,8 +27,28 @@ impl LoginForm {
     }
 }
 
+/// Where the password step leads.
+#[derive(Clone)]
+enum PasswordStep {
+    LoggedIn(TokenResponse),
+    /// The right password of an account with a second factor: the login waits for a code.
+    CodeNeeded(MfaChallenge),
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let challenge = RwSignal::new(None::<MfaChallenge>);
+    view! {
+        <Title text=tr("Log in") />
+        {move || match challenge.get() {
+            None => view! { <PasswordForm challenge /> }.into_any(),
+            Some(pending) => view! { <CodeForm pending challenge /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
@@ -35,11 +56,22 @@ pub fn LoginPage() -> impl IntoView {
     let flow = FormFlow::new(
         |form: &LoginForm| {
             let form = form.clone();
-            async move { login(form.email, form.password).await }
+            async move {
+                match login(form.email, form.password).await {
+                    Ok(token) => Ok(PasswordStep::LoggedIn(token)),
+                    Err(refused) => match refused.challenge {
+                        Some(pending) => Ok(PasswordStep::CodeNeeded(pending)),
+                        None => Err(refused),
+                    },
+                }
+            }
         },
-        move |token: TokenResponse| {
-            session.start(token.access_token);
-            navigate("/profile", Default::default());
+        move |step: PasswordStep| match step {
+            PasswordStep::LoggedIn(token) => {
+                session.start(token.access_token);
+                navigate("/profile", Default::default());
+            }
+            PasswordStep::CodeNeeded(pending) => challenge.set(Some(pending)),
         },
     );
 
@@ -53,7 +85,6 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=tr("Log in") />
         <section class="card">
             <h1>{tr("Log in")}</h1>
             <form method="post" on:submit=on_submit novalidate>
@@ -67,6 +98,74 @@ pub fn LoginPage() -> impl IntoView {
             </form>
             <p class="switch"><A href="/forgot-password">{tr("Forgot your password?")}</A></p>
             <p class="switch">{tr("New here? ")} <A href="/signup">{tr("Create an account")}</A></p>
+        </section>
+    }
+}
+
+/// The second step: a code from the app, or one of the recovery codes.
+#[component]
+fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let use_recovery_code = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    let mfa_token = StoredValue::new(pending.mfa_token);
+    let flow = FormFlow::new(
+        |(mfa_token, code, recovery): &(String, String, bool)| {
+            let (mfa_token, code) = (mfa_token.clone(), code.clone());
+            match recovery {
+                true => login_mfa(mfa_token, None, Some(code)),
+                false => login_mfa(mfa_token, Some(code), None),
+            }
+        },
+        move |token: TokenResponse| {
+            session.start(token.access_token);
+            navigate("/profile", Default::default());
+        },
+    );
+    let on_submit = flow.on_submit(move || {
+        let typed = code.get_untracked().trim().to_owned();
+        if typed.is_empty() {
+            return Err("Enter the code".to_owned());
+        }
+        Ok((mfa_token.get_value(), typed, use_recovery_code.get_untracked()))
+    });
+    let switch = move |_| {
+        use_recovery_code.update(|on| *on = !*on);
+        code.set(String::new());
+    };
+    view! {
+        <section class="card">
+            <h1>{tr("Two-step verification")}</h1>
+            <form method="post" on:submit=on_submit novalidate>
+                {move || match use_recovery_code.get() {
+                    false => view! {
+                        <p>{tr("Enter the code your authenticator app shows now.")}</p>
+                        <TextField label=tr("Code from your app") id="mfa-code" autocomplete="one-time-code" value=code />
+                    }
+                        .into_any(),
+                    true => view! {
+                        <p>{tr("Enter one of the recovery codes you saved. Each works once.")}</p>
+                        <TextField label=tr("Recovery code") id="mfa-recovery-code" autocomplete="off" value=code />
+                    }
+                        .into_any(),
+                }}
+                <FormAlert message=flow.error />
+                <SubmitButton label=tr("Verify") pending_label=tr("Checking…") pending=flow.pending />
+            </form>
+            <p class="switch">
+                <button type="button" class="link" on:click=switch>
+                    {move || match use_recovery_code.get() {
+                        false => tr("Use a recovery code instead"),
+                        true => tr("Use a code from your app instead"),
+                    }}
+                </button>
+            </p>
+            <p class="switch">
+                <button type="button" class="link" on:click=move |_| challenge.set(None)>
+                    {tr("Start over")}
+                </button>
+            </p>
         </section>
     }
 }

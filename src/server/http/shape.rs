@@ -161,6 +161,15 @@ fn check_type(name: &str, property: &Value, sent: &Value) -> Option<ValidationIs
         issue.ctx = Some(serde_json::json!({"expected": expected}));
         return Some(issue);
     }
+    // A list of types (`["string", "null"]`: a field that may be null): the first one
+    // that is not null is what the value must be otherwise.
+    if let Some(types) = resolved["type"].as_array() {
+        if sent.is_null() && types.iter().any(|t| t == "null") {
+            return None;
+        }
+        let expected = types.iter().find(|t| *t != "null").cloned().unwrap_or_default();
+        return check_type(name, &serde_json::json!({ "type": expected }), sent);
+    }
     match resolved["type"].as_str() {
         Some("string") if !sent.is_string() => Some(issues::body(
             name,

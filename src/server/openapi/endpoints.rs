@@ -5,8 +5,8 @@
 //! server really serves.
 
 use super::schemas::{
-    current_password, email, link_token, mfa_token, new_password, object, object_with_optional, recovery_code, role,
-    totp_code, user_id, username,
+    current_password, email, link_token, mfa_token, new_password, object, object_with_optional, optional_totp_code,
+    recovery_code, role, totp_code, user_id, username,
 };
 use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
@@ -193,7 +193,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body(
             object_with_optional(
                 &[("mfa_token", mfa_token())],
-                &[("code", totp_code(false)), ("recovery_code", recovery_code())],
+                &[("code", optional_totp_code()), ("recovery_code", recovery_code())],
             ),
             json!({"mfa_token": LINK, "code": "123456"}),
         )

@@ -4,7 +4,7 @@
 
 use crate::api::Password;
 use crate::validation::{MAX_EMAIL_LEN, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 
 fn string() -> ObjectBuilder {
@@ -97,8 +97,24 @@ pub fn totp_code(or_recovery_code: bool) -> RefOr<Schema> {
     string().max_length(Some(64)).description(Some(description)).into()
 }
 
+/// A string that may also be `null` or left out: the second step of a login takes one of
+/// two fields, and a client (ours included) may send the other as `null`.
+fn optional_string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// The app's code as the second step of a login takes it: or `null`.
+pub fn optional_totp_code() -> RefOr<Schema> {
+    optional_string()
+        .max_length(Some(64))
+        .description(Some(
+            "The 6-digit code the authenticator app shows now (or send recovery_code)",
+        ))
+        .into()
+}
+
 pub fn recovery_code() -> RefOr<Schema> {
-    string()
+    optional_string()
         .max_length(Some(64))
         .description(Some(
             "One of the account's single-use recovery codes, `xxxx-xxxx-xxxx-xxxx` (case, dashes and spaces do not matter)",

@@ -5,6 +5,7 @@ mod delete;
 mod email;
 mod logout;
 mod password;
+mod second_factor;
 mod username;
 
 use super::session::{account_resource, require_session};
@@ -17,6 +18,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use logout::LogOutEverywhere;
 use password::ChangePassword;
+use second_factor::SecondFactor;
 use username::EditUsername;
 
 #[component]
@@ -70,6 +72,7 @@ fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoV
         <EditUsername account=account.clone() shown />
         <ChangeEmail account=account.clone() />
         <ChangePassword account=account.clone() />
+        <SecondFactor account=account.clone() />
         <DeleteAccount />
     }
 }
