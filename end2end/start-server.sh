@@ -52,7 +52,8 @@ export COOKIE_SECURE=false
 # it receives in the Maildir $tmp/maildir, where the tests read it; links point here.
 smtp_port=3125
 export SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
-export PUBLIC_URL=http://127.0.0.1:3100
+# localhost, not 127.0.0.1: links and the passkeys relying party (an IP address cannot be one)
+export PUBLIC_URL=http://localhost:3100
 export MAIL_RETRY_MAX_SECS=1
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$tmp/maildir" &
 smtp_pid=$!

@@ -281,14 +281,45 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "Enter the code" => "코드를 입력하세요",
         "Two-step" => "2단계 인증",
         "Remove second factor" => "2단계 인증 제거",
+        // Passkeys.
+        "Passkeys" => "패스키",
+        "A passkey signs you in with your fingerprint, face or device PIN instead of your password." => {
+            "패스키를 쓰면 비밀번호 대신 지문, 얼굴 또는 기기 PIN으로 로그인합니다."
+        }
+        "No passkeys yet." => "아직 패스키가 없습니다.",
+        "Your passkeys" => "내 패스키",
+        "last used" => "마지막 사용",
+        "never used" => "사용한 적 없음",
+        "added" => "추가",
+        "Delete passkey" => "패스키 삭제",
+        "Delete" => "삭제",
+        "Passkey name" => "패스키 이름",
+        "Add a passkey" => "패스키 추가",
+        "Waiting for your passkey…" => "패스키를 기다리는 중…",
+        "Sign in with a passkey" => "패스키로 로그인",
+        "Use a passkey" => "패스키 사용",
+        "This browser cannot use passkeys here." => "이 브라우저에서는 여기서 패스키를 쓸 수 없습니다.",
+        "The passkey request was cancelled or timed out." => "패스키 요청이 취소되었거나 시간이 초과되었습니다.",
+        "Passkey name is required" => "패스키 이름을 입력하세요",
+        "Passkey name must be at most 50 characters" => "패스키 이름은 50자 이하여야 합니다",
+        "Passkey name must not contain control characters" => "패스키 이름에 제어 문자를 쓸 수 없습니다",
+        "Passkey name must not contain invisible formatting characters" => {
+            "패스키 이름에 보이지 않는 서식 문자를 쓸 수 없습니다"
+        }
         // The API's messages (`detail`, and a 422 entry's `msg`) as documented.
+        "Passkey not recognised" => "패스키를 확인할 수 없습니다",
+        "This passkey is registered already" => "이미 등록된 패스키입니다",
+        "No such passkey" => "그런 패스키가 없습니다",
+        "This passkey request has expired. Try again." => "패스키 요청이 만료되었습니다. 다시 시도하세요.",
+        "No passkey is registered for this account" => "이 계정에 등록된 패스키가 없습니다",
+        "Passkeys are not available on this server" => "이 서버에서는 패스키를 쓸 수 없습니다",
+        "Send exactly one of code, recovery_code and passkey" => "code, recovery_code, passkey 중 하나만 보내세요",
         "Invalid code" => "코드가 올바르지 않습니다",
         "This login has expired. Log in again." => "로그인이 만료되었습니다. 다시 로그인하세요.",
         "Two-step verification is already on" => "2단계 인증이 이미 켜져 있습니다",
         "Two-step verification is not on" => "2단계 인증이 켜져 있지 않습니다",
         "Set up two-step verification first" => "먼저 2단계 인증을 설정하세요",
         "Second factor required" => "2단계 인증이 필요합니다",
-        "Send either code or recovery_code" => "코드 또는 복구 코드 중 하나만 보내세요",
         "Email already registered" => "이미 가입된 이메일입니다",
         "Incorrect email or password" => "이메일 또는 비밀번호가 올바르지 않습니다",
         "Incorrect password" => "비밀번호가 올바르지 않습니다",

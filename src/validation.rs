@@ -27,6 +27,8 @@ pub enum Field {
     NewEmail,
     /// A new password sent beside another credential (`POST /auth/password`, a reset).
     NewPassword,
+    /// The name a person gives a passkey.
+    PasskeyName,
 }
 
 impl Field {
@@ -37,6 +39,7 @@ impl Field {
             Field::Password => "password",
             Field::NewEmail => "new_email",
             Field::NewPassword => "new_password",
+            Field::PasskeyName => "name",
         }
     }
 }
@@ -115,6 +118,41 @@ impl Email {
     }
 }
 
+/// A name people read (a username, a passkey's name): NFC, trimmed, 1–50 characters, no
+/// control or invisible format characters. `what` starts the messages.
+fn display_name(raw: &str, field: Field, what: &str) -> Result<String, FieldError> {
+    let normalised = nfc(raw);
+    let trimmed = normalised.trim();
+    let invalid = |rule: &str| Err(FieldError::new(field, format!("{what} {rule}")).with_input(raw));
+    if trimmed.is_empty() {
+        return invalid("is required");
+    }
+    if trimmed.chars().count() > MAX_USERNAME_CHARS {
+        return invalid("must be at most 50 characters");
+    }
+    if trimmed.chars().any(char::is_control) {
+        return invalid("must not contain control characters");
+    }
+    if has_format_characters(trimmed) {
+        return invalid("must not contain invisible formatting characters");
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The name of a passkey ("Work laptop"), by the same rules as a username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        display_name(raw, Field::PasskeyName, "Passkey name").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A display name: NFC-normalised, 1–50 characters after trimming, no control
 /// characters and no invisible format characters (bidi overrides, zero-width spaces:
 /// Unicode category Cf), which would let one name pass for another.
@@ -123,22 +161,7 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let normalised = nfc(raw);
-        let trimmed = normalised.trim();
-        let invalid = |message: &str| Err(FieldError::new(Field::Username, message).with_input(raw));
-        if trimmed.is_empty() {
-            return invalid("Username is required");
-        }
-        if trimmed.chars().count() > MAX_USERNAME_CHARS {
-            return invalid("Username must be at most 50 characters");
-        }
-        if trimmed.chars().any(char::is_control) {
-            return invalid("Username must not contain control characters");
-        }
-        if has_format_characters(trimmed) {
-            return invalid("Username must not contain invisible formatting characters");
-        }
-        Ok(Self(trimmed.to_owned()))
+        display_name(raw, Field::Username, "Username").map(Self)
     }
 
     pub fn as_str(&self) -> &str {

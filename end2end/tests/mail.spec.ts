@@ -36,7 +36,7 @@ async function linkInMail(to: string, path: string): Promise<string> {
     .poll(
       () => {
         const match = mailsTo(to)
-          .map((mail) => mail.match(new RegExp(`http://127\\.0\\.0\\.1:3100${path}#token=[0-9a-f]{64}`)))
+          .map((mail) => mail.match(new RegExp(`http://localhost:3100${path}#token=[0-9a-f]{64}`)))
           .find((m) => m !== null);
         link = match ? match[0] : '';
         return link;
@@ -60,7 +60,7 @@ test('forgot password: the mailed link sets a new password, the old one stops wo
   await expect(page.getByRole('status')).toContainText('If that address has an account, a reset link is on its way');
 
   const link = await linkInMail(email, '/reset-password');
-  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await gotoHydrated(page, link.replace('http://localhost:3100', ''));
   await expect(page.getByRole('heading', { level: 1, name: 'Choose a new password' })).toBeVisible();
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
@@ -68,7 +68,7 @@ test('forgot password: the mailed link sets a new password, the old one stops wo
 
   // The same link a second time (a fresh page load) is refused.
   await page.goto('about:blank');
-  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await gotoHydrated(page, link.replace('http://localhost:3100', ''));
   await page.getByLabel('New password', { exact: true }).fill('yet another passphrase 88');
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await expect(page.getByRole('alert')).toContainText('Invalid or expired link');
@@ -104,7 +104,7 @@ test('sign up, verify from the mail: the profile shows the address as verified',
   await expect(page.getByRole('status')).toContainText('A verification link is on its way');
 
   const link = await linkInMail(email, '/verify-email');
-  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await gotoHydrated(page, link.replace('http://localhost:3100', ''));
   await expect(page.getByRole('heading', { level: 1, name: 'Verify your email address' })).toBeVisible();
   await page.getByRole('button', { name: 'Verify my email address' }).click();
   await expect(page.getByRole('status')).toContainText('Your email address is verified.');
@@ -121,7 +121,9 @@ test('change email: confirmed from the new address, then log in with it', async 
   await logInViaUi(page, email, PASSWORD);
 
   await page.getByLabel('New email', { exact: true }).fill(newAddress);
-  await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+  // The profile has other forms asking for the password (two-step verification, passkeys).
+  const changeForm = page.locator('form', { has: page.getByLabel('New email', { exact: true }) });
+  await changeForm.getByLabel('Your password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Send confirmation link' }).click();
   await expect(page.getByRole('status')).toContainText('A confirmation link is on its way to the new address');
   await expect
@@ -129,7 +131,7 @@ test('change email: confirmed from the new address, then log in with it', async 
     .toBe(true);
 
   const link = await linkInMail(newAddress, '/confirm-email');
-  await gotoHydrated(page, link.replace('http://127.0.0.1:3100', ''));
+  await gotoHydrated(page, link.replace('http://localhost:3100', ''));
   await expect(page.getByRole('heading', { level: 1, name: 'Confirm your new email address' })).toBeVisible();
   await page.getByRole('button', { name: 'Use this address' }).click();
   await expect(page.getByRole('status')).toContainText(`Your account's email address is now ${newAddress}.`);

@@ -16,12 +16,13 @@ pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, JsonOrNoContent, OptionalJsonEncoding, StrictJsonEncoding};
 pub use error::{ApiError, Loc, MfaChallenge, ValidationIssue};
 pub use types::{
-    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, LoggedOut, Password, PasswordResetDone,
-    RecoveryCodes, Role, TokenResponse, TotpEnrolment, User, UserPage,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, LoggedOut, PasskeyInfo, PasskeyList,
+    PasskeyOptions, PasskeyRequest, Password, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment,
+    User, UserPage,
 };
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth, email_address, recovery, second_factor};
+use crate::server::{Edge, account, admin, auth, email_address, passkeys, recovery, second_factor};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -129,7 +130,8 @@ pub async fn delete_account(password: Password) -> Result<Deleted, ApiError> {
     edge.answer_ending_session(result.await)
 }
 
-/// `POST /auth/login/mfa` `{"mfa_token","code"}` or `{"mfa_token","recovery_code"}` → 200
+/// `POST /auth/login/mfa` `{"mfa_token","code"}`, `{"mfa_token","recovery_code"}` or
+/// `{"mfa_token","passkey"}` (the answer to `POST /auth/login/mfa/passkey`'s options) → 200
 /// `{"access_token","token_type":"bearer"}` and the refresh cookie, as `login` answers: the
 /// second step of a login that answered 401 `Second factor required` with an `mfa_token`.
 /// 401 `Invalid code` (a wrong or used code); 401 `This login has expired. Log in again.`
@@ -139,13 +141,88 @@ pub async fn login_mfa(
     mfa_token: String,
     code: Option<String>,
     recovery_code: Option<String>,
+    passkey: Option<serde_json::Value>,
 ) -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
     let result = async {
-        let proof = second_factor::Proof::from_fields(code, recovery_code)?;
+        let proof = second_factor::Proof::from_fields(code, recovery_code, passkey)?;
         second_factor::finish_login(edge.state(), edge.meta(), mfa_token, proof).await
     };
     edge.answer_with_session(result.await)
+}
+
+/// `POST /auth/login/mfa/passkey` `{"mfa_token"}` → 200 `{"options"}`: the options for
+/// `navigator.credentials.get` to use one of the account's passkeys as the second factor;
+/// the browser's answer finishes the login at `POST /auth/login/mfa` as `passkey`.
+/// 400 when the account has no passkey; 401 for an expired login.
+#[server(prefix = "/auth", endpoint = "login/mfa/passkey", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn login_mfa_passkey(mfa_token: String) -> Result<PasskeyRequest, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = passkeys::second_factor_start(edge.state(), edge.meta(), mfa_token).await;
+    edge.answer(result.map(|options| PasskeyRequest { options }))
+}
+
+/// `POST /auth/passkeys/sign-in/start` → 200 `{"ceremony_id","options"}`: the options for
+/// `navigator.credentials.get` that let the browser offer any passkey it has for this site.
+#[server(prefix = "/auth", endpoint = "passkeys/sign-in/start", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn passkey_sign_in_start() -> Result<PasskeyOptions, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer(passkeys::sign_in_start(edge.state(), edge.meta()).await)
+}
+
+/// `POST /auth/passkeys/sign-in/finish` `{"ceremony_id","credential"}` → 200 tokens and
+/// the refresh cookie, as `login` answers. 401 `Passkey not recognised`; 400 for an
+/// expired ceremony.
+#[server(prefix = "/auth", endpoint = "passkeys/sign-in/finish", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn passkey_sign_in_finish(
+    ceremony_id: String,
+    credential: serde_json::Value,
+) -> Result<TokenResponse, ApiError> {
+    let edge = Edge::begin().await?;
+    edge.answer_with_session(passkeys::sign_in_finish(edge.state(), edge.meta(), ceremony_id, credential).await)
+}
+
+/// `POST /auth/passkeys/register/start` `{"password"}` (Bearer) → 200 `{"ceremony_id","options"}`
+/// for `navigator.credentials.create`.
+#[server(prefix = "/auth", endpoint = "passkeys/register/start", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn passkey_register_start(password: Password) -> Result<PasskeyOptions, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { passkeys::register_start(edge.state(), &edge.principal().await?, password).await };
+    edge.answer(result.await)
+}
+
+/// `POST /auth/passkeys/register/finish` `{"ceremony_id","name","credential"}` (Bearer) → 200
+/// the passkey `{"id","name","created_at","last_used_at"}`; a notice is mailed. 409 when
+/// that passkey is registered already.
+#[server(prefix = "/auth", endpoint = "passkeys/register/finish", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn passkey_register_finish(
+    ceremony_id: String,
+    name: String,
+    credential: serde_json::Value,
+) -> Result<PasskeyInfo, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async {
+        let principal = edge.principal().await?;
+        passkeys::register_finish(edge.state(), &principal, ceremony_id, name, credential).await
+    };
+    edge.answer(result.await)
+}
+
+/// `GET /auth/passkeys` (Bearer) → 200 `{"passkeys":[{"id","name","created_at","last_used_at"}]}`.
+#[server(prefix = "/auth", endpoint = "passkeys", input = GetUrl, output = Json, client = BearerClient)]
+pub async fn list_passkeys() -> Result<PasskeyList, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { passkeys::list(edge.state(), &edge.principal().await?).await };
+    edge.answer(result.await)
+}
+
+/// `POST /auth/passkeys/delete` `{"id"}` (Bearer) → 200 `{"deleted":true}`; a notice is
+/// mailed. 404 for a passkey the account does not have.
+#[server(prefix = "/auth", endpoint = "passkeys/delete", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn delete_passkey(id: String) -> Result<Deleted, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { passkeys::delete(edge.state(), &edge.principal().await?, id).await };
+    edge.answer(result.await)
 }
 
 /// `POST /auth/totp/setup` `{"password"}` (Bearer) → 200 `{"secret","otpauth_uri","qr_svg"}`:

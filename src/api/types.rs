@@ -160,6 +160,45 @@ impl Default for FactorRemoved {
     }
 }
 
+/// The start of a passkey ceremony: its id (sent back with the finish) and the options
+/// for `navigator.credentials.create` / `.get`, in WebAuthn's JSON form
+/// (`{"publicKey": {…}}`, binary values base64url): the browser's
+/// `PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)` takes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyOptions {
+    pub ceremony_id: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: serde_json::Value,
+}
+
+/// A registered passkey, as its owner's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyInfo {
+    /// The credential id (base64url).
+    pub id: String,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyList {
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// The options for using a passkey as a login's second factor
+/// (`navigator.credentials.get`); the answer goes to `POST /auth/login/mfa` as `passkey`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyRequest {
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: serde_json::Value,
+}
+
 /// The login response, in the OAuth2 shape the FastAPI service returned.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -137,6 +137,7 @@ async fn purge(state: AppState) {
         );
         report("expired mail links", state.email_tokens.purge(now).await);
         report("expired second-factor logins", state.mfa_challenges.purge(now).await);
+        report("expired passkey ceremonies", state.ceremonies.purge(now).await);
         report(
             "sent mail",
             state.mail.outbox.purge_sent(now.saturating_sub(keep)).await,

@@ -68,6 +68,22 @@ pub enum AuthError {
     /// A code to turn it on, with no setup waiting for one.
     #[error("Set up two-step verification first")]
     NoSetupPending,
+    /// `PUBLIC_URL` names no host a passkey can belong to (it is an IP address).
+    #[error("Passkeys are not available on this server")]
+    PasskeysUnavailable,
+    /// A passkey's answer that does not check out (unknown, another site's, a bad
+    /// signature, a cloned authenticator's counter).
+    #[error("Passkey not recognised")]
+    PasskeyRefused,
+    #[error("This passkey is registered already")]
+    PasskeyTaken,
+    #[error("No such passkey")]
+    UnknownPasskey,
+    /// The start of a passkey ceremony is unknown, used or older than 5 minutes.
+    #[error("This passkey request has expired. Try again.")]
+    CeremonyExpired,
+    #[error("No passkey is registered for this account")]
+    NoPasskeys,
     #[error("Not authenticated")]
     MissingToken,
     /// The token is malformed, expired, forged, or its user is gone. Which one is only
@@ -121,18 +137,22 @@ impl AuthError {
             | AuthError::InvalidLink
             | AuthError::AlreadyVerified
             | AuthError::SecondFactorNotOn
-            | AuthError::NoSetupPending => StatusCode::BAD_REQUEST,
+            | AuthError::NoSetupPending
+            | AuthError::PasskeysUnavailable
+            | AuthError::CeremonyExpired
+            | AuthError::NoPasskeys => StatusCode::BAD_REQUEST,
             AuthError::InvalidCredentials
             | AuthError::SecondFactorRequired(_)
             | AuthError::InvalidCode
             | AuthError::LoginExpired
+            | AuthError::PasskeyRefused
             | AuthError::WrongPassword
             | AuthError::MissingToken
             | AuthError::InvalidToken(_)
             | AuthError::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden | AuthError::CrossSiteRequest | AuthError::EmailNotVerified => StatusCode::FORBIDDEN,
-            AuthError::UnknownUser => StatusCode::NOT_FOUND,
-            AuthError::LastAdmin | AuthError::SecondFactorAlreadyOn => StatusCode::CONFLICT,
+            AuthError::UnknownUser | AuthError::UnknownPasskey => StatusCode::NOT_FOUND,
+            AuthError::LastAdmin | AuthError::SecondFactorAlreadyOn | AuthError::PasskeyTaken => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Overloaded | AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -153,7 +173,8 @@ impl AuthError {
             | AuthError::MissingToken
             | AuthError::SecondFactorRequired(_)
             | AuthError::InvalidCode
-            | AuthError::LoginExpired => Some("Bearer"),
+            | AuthError::LoginExpired
+            | AuthError::PasskeyRefused => Some("Bearer"),
             _ => None,
         }
     }

@@ -77,6 +77,22 @@ impl MfaChallenges {
         .await
     }
 
+    /// The login the token stands for, if it is live and has attempts left; counts none.
+    pub async fn peek(&self, token: &str) -> Result<Option<Pending>, sqlx::Error> {
+        if !well_formed(token) {
+            return Ok(None);
+        }
+        sqlx::query_as(
+            "SELECT user_id, password_hash FROM mfa_challenges \
+             WHERE token_hash = $1 AND attempts < $2 AND expires_at > $3",
+        )
+        .bind(hashed(token))
+        .bind(MAX_ATTEMPTS)
+        .bind(now_secs())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Ends the login the token stands for: `false` if another request ended it first.
     pub async fn consume(&self, token: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1")

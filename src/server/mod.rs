@@ -44,6 +44,8 @@ pub mod memory;
 pub mod metrics;
 pub mod mfa_challenges;
 pub mod openapi;
+pub mod passkey_store;
+pub mod passkeys;
 pub mod password;
 pub mod password_policy;
 pub mod recovery;

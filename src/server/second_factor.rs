@@ -25,17 +25,21 @@ use super::totp;
 use super::users::StoredUser;
 use crate::api::{FactorRemoved, MfaChallenge, Password, RecoveryCodes, TokenResponse, TotpEnrolment};
 
-/// The ways a pending login can be finished, as `methods` lists them.
-pub const METHODS: [&str; 2] = ["totp", "recovery_code"];
-
 /// The right password of an account with a second factor: a pending login instead of a
 /// session. `password_hash` is the credential just verified; the session is tied to it.
+/// `methods` names what can finish it: the app's code and a recovery code always, a
+/// passkey when the account has one.
 pub async fn challenge(state: &AppState, user_id: i64, password_hash: &str) -> AuthError {
-    match state.mfa_challenges.issue(user_id, password_hash).await {
-        Ok(mfa_token) => AuthError::SecondFactorRequired(MfaChallenge {
-            mfa_token,
-            methods: METHODS.iter().map(|m| (*m).to_owned()).collect(),
-        }),
+    let issued = async {
+        let mut methods = vec!["totp".to_owned(), "recovery_code".to_owned()];
+        if state.webauthn.is_some() && state.passkeys.count(user_id).await? > 0 {
+            methods.push("passkey".to_owned());
+        }
+        let mfa_token = state.mfa_challenges.issue(user_id, password_hash).await?;
+        Ok::<_, sqlx::Error>(MfaChallenge { mfa_token, methods })
+    };
+    match issued.await {
+        Ok(challenge) => AuthError::SecondFactorRequired(challenge),
         Err(e) => AuthError::from(e),
     }
 }
@@ -44,18 +48,25 @@ pub async fn challenge(state: &AppState, user_id: i64, password_hash: &str) -> A
 pub enum Proof {
     Code(String),
     RecoveryCode(String),
+    /// The browser's answer to `POST /auth/login/mfa/passkey`'s options.
+    Passkey(serde_json::Value),
 }
 
 impl Proof {
-    /// Exactly one of the two fields, or a 422 naming them.
-    pub fn from_fields(code: Option<String>, recovery_code: Option<String>) -> Result<Self, AuthError> {
-        match (code, recovery_code) {
-            (Some(code), None) => Ok(Proof::Code(code)),
-            (None, Some(recovery_code)) => Ok(Proof::RecoveryCode(recovery_code)),
+    /// Exactly one of the three fields, or a 422 naming them.
+    pub fn from_fields(
+        code: Option<String>,
+        recovery_code: Option<String>,
+        passkey: Option<serde_json::Value>,
+    ) -> Result<Self, AuthError> {
+        match (code, recovery_code, passkey) {
+            (Some(code), None, None) => Ok(Proof::Code(code)),
+            (None, Some(recovery_code), None) => Ok(Proof::RecoveryCode(recovery_code)),
+            (None, None, Some(passkey)) => Ok(Proof::Passkey(passkey)),
             _ => Err(AuthError::Invalid(vec![super::issues::body(
                 "code",
                 "value_error",
-                "Send either code or recovery_code",
+                "Send exactly one of code, recovery_code and passkey",
                 None,
             )])),
         }
@@ -117,7 +128,7 @@ async fn check_code_and_start(
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
-        .settle(check_proof(state, user.id, proof).await)
+        .settle(check_proof(state, user.id, proof, Some(&mfa_token)).await)
         .await?
         .ok_or(AuthError::InvalidCode)?;
     // Two right codes sent at once: only the request that ends the login gets a session.
@@ -130,9 +141,19 @@ async fn check_code_and_start(
     Ok(issued)
 }
 
-/// Does `proof` hold for the account's second factor? A right code is used up here.
-async fn check_proof(state: &AppState, user_id: i64, proof: Proof) -> Result<Option<()>, AuthError> {
+/// Does `proof` hold for the account's second factor? A right code is used up here. A
+/// passkey is only a proof within the login `mfa_token` started its ceremony for.
+async fn check_proof(
+    state: &AppState,
+    user_id: i64,
+    proof: Proof,
+    mfa_token: Option<&str>,
+) -> Result<Option<()>, AuthError> {
     let accepted = match proof {
+        Proof::Passkey(sent) => match mfa_token {
+            Some(mfa_token) => super::passkeys::second_factor_holds(state, user_id, mfa_token, sent).await?,
+            None => false,
+        },
         Proof::Code(code) => {
             let Some(row) = state.factors.totp(user_id).await?.filter(TotpRow::enabled) else {
                 return Ok(None);
@@ -181,7 +202,7 @@ async fn confirm_code(state: &AppState, principal: &Principal, proof: Proof) -> 
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
-        .settle(check_proof(state, principal.user.id, proof).await)
+        .settle(check_proof(state, principal.user.id, proof, None).await)
         .await?
         .ok_or(AuthError::InvalidCode)
 }

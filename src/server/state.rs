@@ -14,6 +14,8 @@ use super::login_throttle::LoginThrottle;
 use super::mail::Mailer;
 use super::metrics::Metrics;
 use super::mfa_challenges::MfaChallenges;
+use super::passkey_store::{Ceremonies, PasskeyStore};
+use super::passkeys;
 use super::password::PasswordHasher;
 use super::server_keys;
 use super::sessions::SessionStore;
@@ -60,6 +62,11 @@ pub struct AppState {
     pub factors: FactorStore,
     pub mfa_challenges: MfaChallenges,
     pub factor_cipher: FactorCipher,
+    /// Passkeys: the relying party (`PUBLIC_URL`; `None` when it is an IP address), the
+    /// registered credentials, and the ceremonies between their start and finish.
+    pub webauthn: Option<webauthn_rs::Webauthn>,
+    pub passkeys: PasskeyStore,
+    pub ceremonies: Ceremonies,
 }
 
 impl AppState {
@@ -140,6 +147,9 @@ impl AppState {
             factors: FactorStore::new(database.pool().clone()),
             mfa_challenges: MfaChallenges::new(database.pool().clone()),
             factor_cipher: FactorCipher::new(&signing_key, config.jwt_previous_secret.as_ref()),
+            webauthn: passkeys::relying_party(&config.mail.link_base),
+            passkeys: PasskeyStore::new(database.pool().clone()),
+            ceremonies: Ceremonies::new(database.pool().clone()),
             database,
         })
     }

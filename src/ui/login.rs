@@ -2,8 +2,11 @@
 //! two-step verification, first a code from the authenticator app (or a recovery code).
 
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
-use super::{Session, tr};
-use crate::api::{MfaChallenge, Password, TokenResponse, login, login_mfa};
+use super::{Session, tr, webauthn};
+use crate::api::{
+    ApiError, MfaChallenge, Password, TokenResponse, login, login_mfa, login_mfa_passkey, passkey_sign_in_finish,
+    passkey_sign_in_start,
+};
 use crate::validation::{Email, check_login_password};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -96,9 +99,37 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
                 </Show>
                 <SubmitButton label=tr("Log in") pending_label=tr("Logging in…") pending=flow.pending />
             </form>
+            <PasskeySignIn />
             <p class="switch"><A href="/forgot-password">{tr("Forgot your password?")}</A></p>
             <p class="switch">{tr("New here? ")} <A href="/signup">{tr("Create an account")}</A></p>
         </section>
+    }
+}
+
+/// "Sign in with a passkey": no address, no password; the browser offers the passkeys it
+/// has for this site.
+#[component]
+fn PasskeySignIn() -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let flow = FormFlow::new_unsync(
+        |_: &()| async move {
+            let start = passkey_sign_in_start().await?;
+            let credential = webauthn::get(&start.options).await.map_err(ApiError::new)?;
+            passkey_sign_in_finish(start.ceremony_id, credential).await
+        },
+        move |token: TokenResponse| {
+            session.start(token.access_token);
+            navigate("/profile", Default::default());
+        },
+    );
+    view! {
+        <div class="passkey-sign-in">
+            <FormAlert message=flow.error />
+            <button type="button" disabled=move || flow.pending.get() on:click=move |_| flow.dispatch(())>
+                {tr("Sign in with a passkey")}
+            </button>
+        </div>
     }
 }
 
@@ -107,6 +138,7 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
 fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
+    let navigate_after_passkey = navigate.clone();
     let use_recovery_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
     let mfa_token = StoredValue::new(pending.mfa_token);
@@ -114,8 +146,8 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
         |(mfa_token, code, recovery): &(String, String, bool)| {
             let (mfa_token, code) = (mfa_token.clone(), code.clone());
             match recovery {
-                true => login_mfa(mfa_token, None, Some(code)),
-                false => login_mfa(mfa_token, Some(code), None),
+                true => login_mfa(mfa_token, None, Some(code), None),
+                false => login_mfa(mfa_token, Some(code), None, None),
             }
         },
         move |token: TokenResponse| {
@@ -134,6 +166,21 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
         use_recovery_code.update(|on| *on = !*on);
         code.set(String::new());
     };
+    let can_use_passkey = pending.methods.iter().any(|method| method == "passkey");
+    let by_passkey = FormFlow::new_unsync(
+        move |_: &()| {
+            let mfa_token = mfa_token.get_value();
+            async move {
+                let request = login_mfa_passkey(mfa_token.clone()).await?;
+                let credential = webauthn::get(&request.options).await.map_err(ApiError::new)?;
+                login_mfa(mfa_token, None, None, Some(credential)).await
+            }
+        },
+        move |token: TokenResponse| {
+            session.start(token.access_token);
+            navigate_after_passkey("/profile", Default::default());
+        },
+    );
     view! {
         <section class="card">
             <h1>{tr("Two-step verification")}</h1>
@@ -153,6 +200,14 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
                 <FormAlert message=flow.error />
                 <SubmitButton label=tr("Verify") pending_label=tr("Checking…") pending=flow.pending />
             </form>
+            <Show when=move || can_use_passkey>
+                <FormAlert message=by_passkey.error />
+                <p>
+                    <button type="button" disabled=move || by_passkey.pending.get() on:click=move |_| by_passkey.dispatch(())>
+                        {tr("Use a passkey")}
+                    </button>
+                </p>
+            </Show>
             <p class="switch">
                 <button type="button" class="link" on:click=switch>
                     {move || match use_recovery_code.get() {

@@ -12,6 +12,7 @@ mod recovery;
 mod refresh_lock;
 mod session;
 mod signup;
+mod webauthn;
 
 pub use language::{Language, tr, tr_message, tr_with};
 pub use session::Session;

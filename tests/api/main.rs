@@ -37,6 +37,7 @@ mod logs;
 mod mail;
 mod openapi;
 mod operations;
+mod passkeys;
 mod process;
 mod second_factor;
 mod security;

@@ -177,6 +177,13 @@ fn register_server_functions() {
     register_explicit::<TotpDisable>();
     register_explicit::<NewRecoveryCodes>();
     register_explicit::<RemoveSecondFactor>();
+    register_explicit::<LoginMfaPasskey>();
+    register_explicit::<PasskeySignInStart>();
+    register_explicit::<PasskeySignInFinish>();
+    register_explicit::<PasskeyRegisterStart>();
+    register_explicit::<PasskeyRegisterFinish>();
+    register_explicit::<ListPasskeys>();
+    register_explicit::<DeletePasskey>();
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.

@@ -136,6 +136,8 @@ pub enum FactorChange {
     Disabled,
     NewRecoveryCodes,
     RemovedByAdmin,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 pub fn factor_change(to: &str, change: FactorChange) -> Mail {
@@ -151,6 +153,14 @@ pub fn factor_change(to: &str, change: FactorChange) -> Mail {
         FactorChange::NewRecoveryCodes => (
             "New recovery codes",
             "New recovery codes were just made for your AuthKit account; the earlier ones no longer work.",
+        ),
+        FactorChange::PasskeyAdded => (
+            "A passkey was added",
+            "A passkey was just added to your AuthKit account: it can now sign in without your password.",
+        ),
+        FactorChange::PasskeyRemoved => (
+            "A passkey was removed",
+            "A passkey was just removed from your AuthKit account: it can no longer sign in.",
         ),
         FactorChange::RemovedByAdmin => (
             "Two-step verification was removed",

@@ -5,8 +5,9 @@
 //! server really serves.
 
 use super::schemas::{
-    current_password, email, link_token, mfa_token, new_password, object, object_with_optional, optional_totp_code,
-    recovery_code, role, totp_code, user_id, username,
+    ceremony_id, current_password, email, link_token, mfa_token, new_password, object, object_with_optional,
+    optional_totp_code, passkey_id, passkey_name, recovery_code, role, totp_code, user_id, username,
+    webauthn_credential,
 };
 use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
@@ -193,7 +194,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body(
             object_with_optional(
                 &[("mfa_token", mfa_token())],
-                &[("code", optional_totp_code()), ("recovery_code", recovery_code())],
+                &[
+                    ("code", optional_totp_code()),
+                    ("recovery_code", recovery_code()),
+                    ("passkey", webauthn_credential(true)),
+                ],
             ),
             json!({"mfa_token": LINK, "code": "123456"}),
         )
@@ -203,6 +208,110 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Invalid code (wrong or already used); or This login has expired. Log in again. (the token is unknown, used, older than 5 minutes or out of its 5 attempts)",
         )
         .throttled(),
+        simple(
+            "POST",
+            "/auth/login/mfa/passkey",
+            "login_mfa_passkey",
+            "second factor",
+            "Options to use a passkey as a login's second factor",
+            Anyone,
+        )
+        .body(object(&[("mfa_token", mfa_token())]), json!({"mfa_token": LINK}))
+        .answer(200, "PasskeyRequest", json!({"options": request_options()}))
+        .refuses(
+            400,
+            "No passkey is registered for this account; or Passkeys are not available on this server",
+        )
+        .refuses(401, "This login has expired. Log in again.")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/passkeys/sign-in/start",
+            "passkey_sign_in_start",
+            "passkeys",
+            "Start signing in with a passkey (no address needed)",
+            Anyone,
+        )
+        .answer(
+            200,
+            "PasskeyOptions",
+            json!({"ceremony_id": LINK, "options": request_options()}),
+        )
+        .refuses(400, "Passkeys are not available on this server")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/passkeys/sign-in/finish",
+            "passkey_sign_in_finish",
+            "passkeys",
+            "Finish signing in with a passkey: a 30-minute access token",
+            Anyone,
+        )
+        .body(
+            object(&[("ceremony_id", ceremony_id()), ("credential", webauthn_credential(false))]),
+            json!({"ceremony_id": LINK, "credential": {"id": "…", "rawId": "…", "type": "public-key", "response": {}}}),
+        )
+        .answer(200, "TokenResponse", tokens())
+        .refuses(
+            400,
+            "This passkey request has expired. Try again.; or Passkeys are not available on this server",
+        )
+        .refuses(401, "Passkey not recognised")
+        .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/passkeys/register/start",
+            "passkey_register_start",
+            "passkeys",
+            "Start adding a passkey: options for navigator.credentials.create",
+            User,
+        )
+        .body(object(&[("password", current_password())]), json!({"password": PASSWORD}))
+        .answer(
+            200,
+            "PasskeyOptions",
+            json!({"ceremony_id": LINK, "options": {"publicKey": {"rp": {"name": "AuthKit", "id": "auth.example.com"}}}}),
+        )
+        .refuses(400, "Passkeys are not available on this server")
+        .refuses(401, "Incorrect password")
+        .throttled(),
+        simple(
+            "POST",
+            "/auth/passkeys/register/finish",
+            "passkey_register_finish",
+            "passkeys",
+            "Finish adding a passkey, with its name",
+            User,
+        )
+        .body(
+            object(&[
+                ("ceremony_id", ceremony_id()),
+                ("name", passkey_name()),
+                ("credential", webauthn_credential(false)),
+            ]),
+            json!({"ceremony_id": LINK, "name": "Work laptop", "credential": {"id": "…", "rawId": "…", "type": "public-key", "response": {}}}),
+        )
+        .answer(200, "PasskeyInfo", passkey())
+        .refuses(
+            400,
+            "This passkey request has expired. Try again.; or Passkeys are not available on this server",
+        )
+        .refuses(401, "Passkey not recognised")
+        .refuses(409, "This passkey is registered already"),
+        simple("GET", "/auth/passkeys", "list_passkeys", "passkeys", "The account's passkeys", User)
+            .answer(200, "PasskeyList", json!({"passkeys": [passkey()]})),
+        simple(
+            "POST",
+            "/auth/passkeys/delete",
+            "delete_passkey",
+            "passkeys",
+            "Delete one of the account's passkeys",
+            User,
+        )
+        .body(object(&[("id", passkey_id())]), json!({"id": "q1w2e3r4t5y6u7i8o9p0"}))
+        .answer(200, "Deleted", json!({"deleted": true}))
+        .refuses(404, "No such passkey"),
         simple(
             "POST",
             "/auth/totp/setup",
@@ -483,6 +592,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         .answer(200, "FactorRemoved", json!({"second_factor": false}))
         .refuses(404, "No such user"),
     ]
+}
+
+fn passkey() -> Value {
+    json!({"id": "q1w2e3r4t5y6u7i8o9p0", "name": "Work laptop", "created_at": 1764115200, "last_used_at": null})
+}
+
+fn request_options() -> Value {
+    json!({"publicKey": {"challenge": "Zm9vYmFyYmF6", "timeout": 300000, "rpId": "auth.example.com", "allowCredentials": [], "userVerification": "required"}})
 }
 
 fn recovery_codes() -> Value {

@@ -15,8 +15,9 @@ pub mod endpoints;
 mod schemas;
 
 use crate::api::{
-    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, Loc, LoggedOut, PasswordResetDone,
-    RecoveryCodes, Role, TokenResponse, TotpEnrolment, User, UserPage, ValidationIssue,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, Loc, LoggedOut, PasskeyInfo, PasskeyList,
+    PasskeyOptions, PasskeyRequest, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment, User,
+    UserPage, ValidationIssue,
 };
 use endpoints::{Caller, Endpoint, endpoints};
 use schemas::{ErrorBody, HTTPValidationError};
@@ -81,6 +82,10 @@ pub fn document(refresh_cookie: &str) -> OpenApi {
                 ("recovery", "Forgotten passwords"),
                 ("email", "Verifying and changing the address"),
                 ("second factor", "Authenticator apps and recovery codes"),
+                (
+                    "passkeys",
+                    "Passkeys (WebAuthn): registering them, and signing in with one",
+                ),
                 ("admin", "Administration (admins only)"),
             ]
             .map(|(name, description)| {
@@ -293,6 +298,10 @@ fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
         .schema_from::<TotpEnrolment>()
         .schema_from::<RecoveryCodes>()
         .schema_from::<FactorRemoved>()
+        .schema_from::<PasskeyOptions>()
+        .schema_from::<PasskeyRequest>()
+        .schema_from::<PasskeyInfo>()
+        .schema_from::<PasskeyList>()
         .schema_from::<ErrorBody>()
         .schema_from::<HTTPValidationError>()
         .schema_from::<ValidationIssue>()

@@ -122,6 +122,41 @@ pub fn recovery_code() -> RefOr<Schema> {
         .into()
 }
 
+/// The JSON of a `PublicKeyCredential` from the browser: `credential.toJSON()`.
+pub fn webauthn_credential(nullable: bool) -> RefOr<Schema> {
+    let object = match nullable {
+        true => ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null])),
+        false => ObjectBuilder::new().schema_type(Type::Object),
+    };
+    object
+        .description(Some(
+            "The browser's `PublicKeyCredential` as JSON (`credential.toJSON()`): `id`, `rawId`, `type`, `response`, binary values base64url",
+        ))
+        .into()
+}
+
+pub fn ceremony_id() -> RefOr<Schema> {
+    string()
+        .description(Some(
+            "The `ceremony_id` of the start's answer: 64 hex digits, valid 5 minutes, once",
+        ))
+        .into()
+}
+
+pub fn passkey_name() -> RefOr<Schema> {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(MAX_USERNAME_CHARS))
+        .description(Some("What the owner calls it (\"Work laptop\"): 1–50 characters"))
+        .into()
+}
+
+pub fn passkey_id() -> RefOr<Schema> {
+    string()
+        .description(Some("The passkey's credential id (base64url)"))
+        .into()
+}
+
 pub fn mfa_token() -> RefOr<Schema> {
     string()
         .description(Some(

@@ -4,6 +4,7 @@
 mod delete;
 mod email;
 mod logout;
+mod passkeys;
 mod password;
 mod second_factor;
 mod username;
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use logout::LogOutEverywhere;
+use passkeys::Passkeys;
 use password::ChangePassword;
 use second_factor::SecondFactor;
 use username::EditUsername;
@@ -73,6 +75,7 @@ fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoV
         <ChangeEmail account=account.clone() />
         <ChangePassword account=account.clone() />
         <SecondFactor account=account.clone() />
+        <Passkeys />
         <DeleteAccount />
     }
 }

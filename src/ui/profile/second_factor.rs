@@ -33,7 +33,7 @@ pub fn SecondFactor(account: Account) -> impl IntoView {
     view! {
         <section class="section" aria-labelledby="second-factor-heading">
             <h2 id="second-factor-heading">{tr("Two-step verification")}</h2>
-            <p role="status">
+            <p class="status">
                 {move || {
                     if enabled.get() {
                         view! {
