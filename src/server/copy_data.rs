@@ -105,7 +105,8 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     .bind(now_secs())
     .fetch_all(source.pool())
     .await?;
-    // Second factors travel with their accounts (a copy must not quietly weaken a login):
+    // Second factors and passkeys travel with their accounts (a copy must not quietly
+    // weaken a login, nor lose a way in):
     // the sealed seeds as they are (bound to the same ids; they open where the same
     // `JWT_SECRET` is configured), the last step used, and the recovery codes' hashes.
     let factors: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
@@ -116,6 +117,10 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     let recovery_codes: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, code_hash FROM recovery_codes")
         .fetch_all(source.pool())
         .await?;
+    let passkeys: Vec<(String, i64, String, String, i64, Option<i64>)> =
+        sqlx::query_as("SELECT credential_id, user_id, name, credential, created_at, last_used_at FROM passkeys")
+            .fetch_all(source.pool())
+            .await?;
     // SQLite never hands out an id twice (AUTOINCREMENT remembers the highest ever used,
     // also of deleted users); PostgreSQL's identity continues after it.
     let highest_ever: Option<i64> = sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'users'")
@@ -174,6 +179,21 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
             .execute(&mut *tx)
             .await
             .context("copying a recovery code")?;
+    }
+    for (credential_id, user_id, name, credential, created_at, last_used_at) in &passkeys {
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(credential_id)
+        .bind(user_id)
+        .bind(name)
+        .bind(credential)
+        .bind(created_at)
+        .bind(last_used_at)
+        .execute(&mut *tx)
+        .await
+        .context("copying a passkey")?;
     }
     let max_id = users.iter().map(|u| u.id).max().unwrap_or(0);
     let next_id = highest_ever.unwrap_or(0).max(max_id) + 1;

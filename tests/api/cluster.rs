@@ -452,7 +452,41 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
         assert_eq!(signup(&c, &old.base, email).await, Some(200));
     }
     let login = log_in(&c, &old, "fay@example.com", PASSWORD).await;
+    // Fay turns on an authenticator app: her second factor must survive the move.
+    let fay = token(&login);
     let cookie = login.cookie.expect("refresh cookie");
+    let setup = call(
+        &c,
+        &old,
+        "POST",
+        "/auth/totp/setup",
+        Some(&fay),
+        None,
+        Some(json!({"password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let seed = totp_rs::Secret::Encoded(setup.body["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let code = |offset: i64| authkit::server::totp::code_at_step(&seed, authkit::server::totp::step_at(now()) + offset);
+    let enabled = call(
+        &c,
+        &old,
+        "POST",
+        "/auth/totp/enable",
+        Some(&fay),
+        None,
+        Some(json!({"code": code(0)})),
+    )
+    .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
     // A deleted user's id is never handed out again, on PostgreSQL either.
     let gone = token(&log_in(&c, &old, "gone@example.com", PASSWORD).await);
     let deleted = call(
@@ -474,6 +508,14 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
         .execute(&source)
         .await
         .unwrap();
+    // And a passkey (its credential as webauthn-rs stores it).
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+         SELECT 'cred-1', id, 'Laptop', '{}', 1767225600 FROM users WHERE email = 'fay@example.com'",
+    )
+    .execute(&source)
+    .await
+    .unwrap();
     source.close().await;
 
     let target = fresh_postgres_database(&server_url(), "copy").await;
@@ -501,6 +543,24 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     assert_eq!(me.body["email"], "fay@example.com");
     let account = call(&c, &new, "GET", "/auth/account", Some(&token(&refreshed)), None, None).await;
     assert_eq!(account.body["email_verified"], true, "{}", account.body);
+    assert_eq!(account.body["second_factor"], true, "{}", account.body);
+    let passkeys = call(&c, &new, "GET", "/auth/passkeys", Some(&token(&refreshed)), None, None).await;
+    assert_eq!(passkeys.body["passkeys"][0]["name"], "Laptop", "{}", passkeys.body);
+    // Her password alone is not enough on the new database either, and her app still works
+    // (the seed was copied sealed, and opens under the same JWT_SECRET).
+    let password_step = log_in(&c, &new, "fay@example.com", PASSWORD).await;
+    assert_eq!(password_step.status, 401, "{}", password_step.body);
+    let finished = call(
+        &c,
+        &new,
+        "POST",
+        "/auth/login/mfa",
+        None,
+        None,
+        Some(json!({"mfa_token": password_step.body["mfa_token"], "code": code(1)})),
+    )
+    .await;
+    assert_eq!(finished.status, 200, "{}", finished.body);
     assert_eq!(log_in(&c, &new, "gus@example.com", PASSWORD).await.status, 200);
     assert_eq!(signup(&c, &new.base, "new@example.com").await, Some(200));
     let ids = log_in(&c, &new, "new@example.com", PASSWORD).await;
