@@ -249,7 +249,9 @@ pub(super) fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
         Err(AuthError::EmailNotVerified) => "email_not_verified",
         Err(AuthError::SecondFactorRequired(_)) => "second_factor_required",
         Err(AuthError::InvalidCode) => "invalid_code",
-        Err(AuthError::LoginExpired) => "login_expired",
+        Err(AuthError::LoginExpired | AuthError::CeremonyExpired) => "expired",
+        Err(AuthError::PasskeyRefused) => "passkey_refused",
+        Err(AuthError::PasskeysUnavailable) => "unavailable",
         Err(AuthError::Invalid(_) | AuthError::InvalidField(_)) => "invalid_input",
         Err(AuthError::Overloaded | AuthError::Unavailable) => "unavailable",
         Err(_) => "error",
@@ -351,7 +353,7 @@ async fn check_password_and_start(
 /// The right password for an unverified address, while verification is required: the
 /// person is sent a fresh link (within the account's mail allowance), since without a
 /// session they cannot ask for one from the profile.
-async fn refuse_unverified(state: &AppState, user: &StoredUser) {
+pub(super) async fn refuse_unverified(state: &AppState, user: &StoredUser) {
     let allowed = state.account_mails.acquire(&user.id).await;
     if matches!(allowed, Ok(Ok(())))
         && let Err(e) = send_verification(state, user.id, &user.email).await

@@ -5,7 +5,7 @@
 
 use super::sessions::now_secs;
 use sha2::{Digest, Sha256};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 /// How long a browser may take between a ceremony's start and its finish.
 pub const CEREMONY_TTL_SECS: i64 = 5 * 60;
@@ -29,9 +29,10 @@ impl PasskeyStore {
         Self { pool }
     }
 
-    /// Stores a new passkey: `false` if that credential is registered already (to anyone).
+    /// Stores a new passkey (inside the caller's transaction, beside its notice): `false`
+    /// if that credential is registered already (to anyone).
     pub async fn insert(
-        &self,
+        connection: &mut AnyConnection,
         user_id: i64,
         credential_id: &str,
         name: &str,
@@ -46,7 +47,7 @@ impl PasskeyStore {
         .bind(name)
         .bind(credential)
         .bind(now_secs())
-        .execute(&self.pool)
+        .execute(connection)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -90,12 +91,17 @@ impl PasskeyStore {
         Ok(())
     }
 
-    /// Deletes one of the account's passkeys: `false` if it has none with that id.
-    pub async fn delete(&self, user_id: i64, credential_id: &str) -> Result<bool, sqlx::Error> {
+    /// Deletes one of the account's passkeys (inside the caller's transaction): `false` if
+    /// it has none with that id.
+    pub async fn delete(
+        connection: &mut AnyConnection,
+        user_id: i64,
+        credential_id: &str,
+    ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2")
             .bind(user_id)
             .bind(credential_id)
-            .execute(&self.pool)
+            .execute(connection)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -13,10 +13,9 @@ use super::auth::{Principal, SessionIssued, confirm_password, login_outcome, sta
 use super::error::AuthError;
 use super::mail::outbox::Outbox;
 use super::mail::templates::{self, FactorChange};
-use super::passkey_store::Purpose;
+use super::passkey_store::{PasskeyStore, Purpose};
 use super::request_meta::RequestMeta;
 use super::state::AppState;
-use super::users::StoredUser;
 use crate::api::{Deleted, PasskeyInfo, PasskeyList, PasskeyOptions, Password, TokenResponse};
 use crate::validation::PasskeyName;
 use serde_json::Value;
@@ -139,15 +138,18 @@ pub async fn register_finish(
             AuthError::PasskeyRefused
         })?;
     let id = credential_id(passkey.cred_id());
+    let mut tx = state.database.pool().begin().await?;
     // The library leaves it to us: a credential registered to any account is refused.
-    if !state
-        .passkeys
-        .insert(user.id, &id, name.as_str(), &to_json(&passkey)?)
-        .await?
-    {
+    if !PasskeyStore::insert(&mut tx, user.id, &id, name.as_str(), &to_json(&passkey)?).await? {
         return Err(AuthError::PasskeyTaken);
     }
-    notify(state, user, FactorChange::PasskeyAdded).await?;
+    Outbox::enqueue(
+        &mut tx,
+        &templates::factor_change(&user.email, FactorChange::PasskeyAdded),
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail.wake_worker();
     tracing::info!("passkey added");
     Ok(PasskeyInfo {
         id,
@@ -175,20 +177,20 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<PasskeyList
 
 #[tracing::instrument(name = "passkey_delete", skip_all, fields(user_id = principal.user.id))]
 pub async fn delete(state: &AppState, principal: &Principal, id: String) -> Result<Deleted, AuthError> {
-    if !state.passkeys.delete(principal.user.id, &id).await? {
+    let user = &principal.user;
+    let mut tx = state.database.pool().begin().await?;
+    if !PasskeyStore::delete(&mut tx, user.id, &id).await? {
         return Err(AuthError::UnknownPasskey);
     }
-    notify(state, &principal.user, FactorChange::PasskeyRemoved).await?;
-    tracing::info!("passkey deleted");
-    Ok(Deleted { deleted: true })
-}
-
-async fn notify(state: &AppState, user: &StoredUser, change: FactorChange) -> Result<(), AuthError> {
-    let mut tx = state.database.pool().begin().await?;
-    Outbox::enqueue(&mut tx, &templates::factor_change(&user.email, change)).await?;
+    Outbox::enqueue(
+        &mut tx,
+        &templates::factor_change(&user.email, FactorChange::PasskeyRemoved),
+    )
+    .await?;
     tx.commit().await?;
     state.mail.wake_worker();
-    Ok(())
+    tracing::info!("passkey deleted");
+    Ok(Deleted { deleted: true })
 }
 
 /// The account's passkeys, as webauthn-rs needs them.
@@ -279,6 +281,8 @@ async fn sign_in(
         .await?
         .ok_or(AuthError::PasskeyRefused)?;
     if state.require_verified_email && !user.email_verified() {
+        // As a password login does: a fresh link, since there is no session to ask from.
+        super::auth::refuse_unverified(state, &user).await;
         return Err(AuthError::EmailNotVerified);
     }
     let mut issued = start_session(state, user.id, &user.password_hash).await?;

@@ -167,7 +167,13 @@ pub fn factor_change(to: &str, change: FactorChange) -> Mail {
             "An administrator removed two-step verification from your AuthKit account: logging in now asks only for your password. You can turn it on again from your profile.",
         ),
     };
-    let if_not_you = "If it was not you, change your password at once and tell your administrator.";
+    let if_not_you = match change {
+        // A password change does not remove a passkey: the stranger's passkey must go.
+        FactorChange::PasskeyAdded => {
+            "If it was not you, delete that passkey from your profile at once, change your password and tell your administrator."
+        }
+        _ => "If it was not you, change your password at once and tell your administrator.",
+    };
     Mail {
         to: to.to_owned(),
         subject: format!("{PRODUCT}: {subject}"),
