@@ -6,6 +6,12 @@ import { fillLogin, nowSeconds, recordPageErrors, signUpViaApi, totpCode, type U
 // a prompt). A relying-party id must be a host name, never an IP address, so these tests
 // browse http://localhost:3100 — the server's PUBLIC_URL (start-server.sh) — while the
 // other specs use 127.0.0.1.
+//
+// The login page also offers passkeys through the address field's autofill (conditional
+// mediation), and with automatic presence the virtual authenticator answers that request by
+// itself, as a person picking the suggestion would. Tests that mean to use a button first
+// turn presence off (`presence(…, false)`): the autofill request then waits, and the button's
+// dialog, once presence is back on, aborts it and takes over.
 
 const SITE = 'http://localhost:3100';
 const PASSWORD = 'correct horse battery staple';
@@ -35,6 +41,11 @@ async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; id: 
   return { cdp, id: authenticatorId };
 }
 
+/** Whether the authenticator answers by itself (a person touching it). */
+async function presence(authenticator: { cdp: CDPSession; id: string }, enabled: boolean): Promise<void> {
+  await authenticator.cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: authenticator.id, enabled });
+}
+
 async function goto(page: Page, path: string): Promise<void> {
   await page.goto(`${SITE}${path}`);
   await page.locator('main[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
@@ -61,7 +72,8 @@ async function addPasskey(page: Page, name: string, password: string): Promise<v
 }
 
 test('a passkey added from the profile signs in without the address or the password', async ({ page, request }) => {
-  const { cdp, id } = await virtualAuthenticator(page);
+  const authenticator = await virtualAuthenticator(page);
+  const { cdp, id } = authenticator;
   const user = newUser();
   await signUpViaApi(request, user);
   await logInWithPassword(page, user);
@@ -72,15 +84,28 @@ test('a passkey added from the profile signs in without the address or the passw
   expect(credentials).toHaveLength(1);
   expect(credentials[0].isResidentCredential).toBe(true);
   expect(credentials[0].rpId).toBe('localhost');
-  await logOut(page);
 
-  await goto(page, '/login');
+  // The button: the autofill request waits (no presence) until the dialog replaces it.
+  await presence(authenticator, false);
+  await logOut(page);
+  await expect(page.getByRole('button', { name: 'Sign in with a passkey', exact: true })).toBeVisible();
+  await presence(authenticator, true);
   await page.getByRole('button', { name: 'Sign in with a passkey', exact: true }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByText(user.email)).toBeVisible();
   // The list says it was used.
   const region = page.getByRole('region', { name: 'Passkeys', exact: true });
   await expect(region.getByText(/last used \d{4}-\d{2}-\d{2}/)).toBeVisible();
+
+  // The autofill: picking the passkey among the address field's suggestions (the virtual
+  // authenticator picks it by itself) signs in without any click.
+  await presence(authenticator, false);
+  await logOut(page);
+  await presence(authenticator, true);
+  await goto(page, '/login');
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByText(user.email)).toBeVisible();
+  await expect(page.getByLabel('Email', { exact: true })).toHaveCount(0);
 });
 
 test('a deleted passkey no longer signs in', async ({ page, request }) => {
@@ -116,17 +141,20 @@ async function enableTotpViaApi(request: APIRequestContext, user: User): Promise
 }
 
 test('with two-step verification on, a passkey replaces the code', async ({ page, request }) => {
-  await virtualAuthenticator(page);
+  const authenticator = await virtualAuthenticator(page);
   const user = newUser();
   await signUpViaApi(request, user);
   await logInWithPassword(page, user);
   await expect(page).toHaveURL(/\/profile$/);
   await addPasskey(page, 'Laptop', user.password);
   await enableTotpViaApi(request, user);
+  // Logging in with the password this time: the autofill request must not answer first.
+  await presence(authenticator, false);
   await logOut(page);
 
   await logInWithPassword(page, user);
   await expect(page.getByLabel('Code from your app', { exact: true })).toBeVisible();
+  await presence(authenticator, true);
   await page.getByRole('button', { name: 'Use a passkey', exact: true }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByText(user.email)).toBeVisible();

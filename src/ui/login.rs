@@ -91,7 +91,7 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
         <section class="card">
             <h1>{tr("Log in")}</h1>
             <form method="post" on:submit=on_submit novalidate>
-                <TextField label=tr("Email") id="email" kind="email" autocomplete="username" value=email error=flow.field_error("email") />
+                <TextField label=tr("Email") id="email" kind="email" autocomplete="username webauthn" value=email error=flow.field_error("email") />
                 <TextField label=tr("Password") id="password" kind="password" autocomplete="current-password" value=password error=flow.field_error("password") />
                 <FormAlert message=flow.error />
                 <Show when=move || flow.error.with(|e| e.as_deref() == Some(NOT_VERIFIED))>
@@ -99,7 +99,9 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
                 </Show>
                 <SubmitButton label=tr("Log in") pending_label=tr("Logging in…") pending=flow.pending />
             </form>
-            <PasskeySignIn />
+            <Show when=webauthn::available>
+                <PasskeySignIn />
+            </Show>
             <p class="switch"><A href="/forgot-password">{tr("Forgot your password?")}</A></p>
             <p class="switch">{tr("New here? ")} <A href="/signup">{tr("Create an account")}</A></p>
         </section>
@@ -112,6 +114,7 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
 fn PasskeySignIn() -> impl IntoView {
     let session = Session::get();
     let navigate = use_navigate();
+    let navigate_from_autofill = navigate.clone();
     let flow = FormFlow::new_unsync(
         |_: &()| async move {
             let start = passkey_sign_in_start().await?;
@@ -123,6 +126,31 @@ fn PasskeySignIn() -> impl IntoView {
             navigate("/profile", Default::default());
         },
     );
+    // Where the browser offers it, passkeys also appear among the address field's autofill
+    // suggestions (conditional mediation), waiting from the moment the page is ready.
+    let error = flow.error;
+    Effect::new(move |_| {
+        let navigate = navigate_from_autofill.clone();
+        leptos::task::spawn_local(async move {
+            if !webauthn::autofill_available().await {
+                return;
+            }
+            let Ok(start) = passkey_sign_in_start().await else {
+                return;
+            };
+            // Cancelled (the button's dialog took over, the page was left): nothing to say.
+            let Ok(credential) = webauthn::get_from_autofill(&start.options).await else {
+                return;
+            };
+            match passkey_sign_in_finish(start.ceremony_id, credential).await {
+                Ok(token) => {
+                    session.start(token.access_token);
+                    navigate("/profile", Default::default());
+                }
+                Err(refused) => error.set(Some(refused.detail)),
+            }
+        });
+    });
     view! {
         <div class="passkey-sign-in">
             <FormAlert message=flow.error />

@@ -14,6 +14,8 @@ mod session;
 mod signup;
 mod webauthn;
 
+pub use webauthn::PasskeysOn;
+
 pub use language::{Language, tr, tr_message, tr_with};
 pub use session::Session;
 
@@ -27,9 +29,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The request's language (`server::http` provides it), for screen readers and fonts;
     // the app in the browser starts from it.
     let lang = use_context::<crate::i18n::Lang>().unwrap_or_default().code();
+    // Whether the app offers passkeys; the browser reads it back (`webauthn::available`).
+    let passkeys = webauthn::available().then_some("on");
     view! {
         <!DOCTYPE html>
-        <html lang=lang>
+        <html lang=lang data-passkeys=passkeys>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -169,6 +169,20 @@ async fn with_an_ip_address_as_public_url_passkeys_are_unavailable_and_say_so() 
     let reply = app.post_json("/auth/passkeys/sign-in/start", &json!({})).await;
     assert_eq!(reply.status, 400, "{}", reply.text);
     assert_eq!(reply.body["detail"], "Passkeys are not available on this server");
+    // And the login page offers none: no button, and no mark that would start the
+    // autofill request (which would only fail).
+    let page = app.send(app.client.get(app.url("/login"))).await.text;
+    assert!(!page.contains("data-passkeys"), "{page}");
+    assert!(!page.contains("Sign in with a passkey"));
+}
+
+#[tokio::test]
+async fn with_a_host_name_the_login_page_offers_passkeys_by_button_and_autofill() {
+    let app = app().await;
+    let page = app.send(app.client.get(app.url("/login"))).await.text;
+    assert!(page.contains(r#"data-passkeys="on""#), "{page}");
+    assert!(page.contains("Sign in with a passkey"));
+    assert!(page.contains(r#"autocomplete="username webauthn""#));
 }
 
 #[tokio::test]

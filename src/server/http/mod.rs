@@ -63,10 +63,12 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     } else {
         Router::new()
     };
-    // What every rendered page gets: the state, the CSP nonce, the request's language.
+    // What every rendered page gets: the state, the CSP nonce, the request's language, and
+    // whether passkeys are on (the login page offers them only then).
     let page_context = {
         let state = state.clone();
         move || {
+            provide_context(crate::ui::PasskeysOn(state.webauthn.is_some()));
             provide_context(state.clone());
             security_headers::use_csp_nonce();
             provide_context(request_language());

@@ -75,7 +75,9 @@ fn AccountView(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoV
         <ChangeEmail account=account.clone() />
         <ChangePassword account=account.clone() />
         <SecondFactor account=account.clone() />
-        <Passkeys />
+        <Show when=crate::ui::webauthn::available>
+            <Passkeys />
+        </Show>
         <DeleteAccount />
     }
 }
