@@ -1,7 +1,8 @@
 # authkit — build, run and test.
 #   make run    install the pinned tools (first time ~20 min), build release, serve on 127.0.0.1:3000
-#   make test   everything CI runs: lint, unit + API tests, browser tests (debug and release),
-#               the API against its OpenAPI document (Schemathesis)
+#   make test   everything CI runs, on one release build: lint, unit + API tests (SQLite and
+#               PostgreSQL), browser tests, the API against its OpenAPI document (Schemathesis),
+#               the README's examples; ends with a table of each step's time
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -15,13 +16,20 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 step = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help tools test-tools build run cluster lint unit e2e e2e-release e2e-cluster contract test bench clean-data check-wasm-opt check-e2e-deps
+.PHONY: help tools test-tools build run cluster lint clippy unit unit-sqlite unit-postgres e2e e2e-only e2e-release e2e-cluster contract readme test bench clean-data check-wasm-opt check-e2e-deps
+
+# The server, its tests and every browser and contract check share one build: the release
+# profile, features `ssr` (docs/BENCHMARKS.md, "Build and test times"). nextest builds the
+# test binaries with the same profile and features as `make build`'s server, so they reuse
+# its compiled dependencies instead of compiling the tree a second time.
+NEXTEST := cargo nextest run --cargo-profile release --no-default-features --features ssr
 
 help:
 	@echo 'Targets:'
 	@echo '  make run          install tools, build release, serve on http://127.0.0.1:3000 (data in ./data)'
-	@echo '  make test         tools + Chromium, PostgreSQL, nginx, Schemathesis, then lint, unit, e2e, e2e-cluster,'
-	@echo '                   e2e-release, contract'
+	@echo '  make test         tools + Chromium, PostgreSQL, nginx, Schemathesis, then one release build and every'
+	@echo '                   check on it: lint, unit (SQLite, PostgreSQL), e2e, e2e-cluster, contract, readme;'
+	@echo '                   ends with the time each step took'
 	@echo '  make tools        install pinned cargo-leptos, wasm-bindgen-cli, wasm32 target, end2end npm packages'
 	@echo '  make test-tools   install Chromium, PostgreSQL, nginx and aiosmtpd from apt, and Schemathesis and'
 	@echo '                   openapi-spec-validator from PyPI into target/contract-venv'
@@ -29,10 +37,11 @@ help:
 	@echo '  make cluster      build release, then PostgreSQL + two instances + nginx on http://127.0.0.1:8080 (Ctrl-C stops all)'
 	@echo '  make lint         cargo fmt --check and clippy (server and browser builds)'
 	@echo '  make unit         Rust unit and API tests, the API tests on SQLite and on PostgreSQL'
-	@echo '  make e2e          debug build + all Playwright tests'
-	@echo '  make e2e-release  release build + the @hydration Playwright tests'
-	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (uses the debug build of make e2e)'
+	@echo '  make e2e          release build + all Playwright tests'
+	@echo '  make e2e-release  release build + only the @hydration Playwright tests (a quick look)'
+	@echo '  make e2e-cluster  Playwright journey through nginx and two instances on PostgreSQL (release build)'
 	@echo '  make contract     /openapi.json checked as OpenAPI 3.1, then Schemathesis against the release build'
+	@echo '  make readme       the README'"'"'s shell examples, run as pasted against the release build'
 	@echo '  make bench        release build, then 300 concurrent logins (peak RSS, latency) and wrk on SQLite,'
 	@echo '                   PostgreSQL and two instances behind nginx, then issue 12'"'"'s table before (61b6900, built'
 	@echo '                   once into target/bench-before, ~20 min) and after (docs/BENCHMARKS.md; needs wrk from apt)'
@@ -78,6 +87,9 @@ run:
 lint:
 	$(call step,Checking formatting (cargo fmt --check))
 	cargo fmt --check
+	$(MAKE) clippy
+
+clippy:
 	$(call step,Clippy: server build (ssr))
 	cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
 	$(call step,Clippy: browser build (hydrate, wasm32))
@@ -87,33 +99,45 @@ lint:
 # subscriber, and the timing and process tests must run alone (.config/nextest.toml).
 # The API suite runs twice: on SQLite, then on a throwaway PostgreSQL (scripts/with-postgres.sh),
 # where the cluster:: tests also run several server processes on one database.
-unit:
-	$(call step,Rust unit and API tests on SQLite (cargo nextest run --features ssr))
-	cargo nextest run --no-default-features --features ssr -E 'not test(/^cluster::/)'
+unit: unit-sqlite unit-postgres
+
+unit-sqlite:
+	$(call step,Rust unit and API tests on SQLite (cargo nextest run, release profile))
+	$(NEXTEST) -E 'not test(/^cluster::/)'
+
+unit-postgres:
 	$(call step,API tests on PostgreSQL and several instances on one database (scripts/with-postgres.sh))
-	bash scripts/with-postgres.sh cargo nextest run --no-default-features --features ssr --test api
+	bash scripts/with-postgres.sh $(NEXTEST) --test api
 
-e2e: check-e2e-deps
-	$(call step,Building debug (cargo leptos build --split))
-	cargo leptos build --split
-	$(call step,Browser tests against the debug build (Playwright))
-	cd end2end && E2E_PROFILE=debug npx playwright test
+# Every browser test runs against the release build (the one `make run` serves and `make
+# contract` checks); E2E_PROFILE=debug runs them against `cargo leptos build --split` instead.
+e2e: check-e2e-deps build e2e-only
 
-e2e-release: check-e2e-deps check-wasm-opt
-	$(call step,Building release (cargo leptos build --release --split --precompress))
-	cargo leptos build --release --split --precompress
+e2e-only: check-e2e-deps
+	$(call step,Browser tests against the release build (Playwright))
+	cd end2end && npx playwright test
+
+e2e-release: check-e2e-deps build
 	$(call step,Hydration browser tests against the release build (Playwright --grep @hydration))
-	cd end2end && E2E_PROFILE=release npx playwright test --grep @hydration
+	cd end2end && npx playwright test --grep @hydration
 
+# Everything CI runs, each step timed (scripts/steps.sh prints the table at the end, failed
+# or not). One release build serves the tests, the browser, the cluster, the contract and
+# the README check; the two clippy runs are the only other compilations.
 test:
-	$(MAKE) tools
-	$(MAKE) test-tools
-	$(MAKE) lint
-	$(MAKE) unit
-	$(MAKE) e2e
-	$(MAKE) e2e-cluster
-	$(MAKE) e2e-release
-	$(MAKE) contract
+	@bash scripts/steps.sh \
+	  'tools (skipped when present)' '$(MAKE) tools' \
+	  'test tools (skipped when present)' '$(MAKE) test-tools' \
+	  'cargo fmt --check' 'cargo fmt --check' \
+	  'build: release, server + WASM (make build)' '$(MAKE) build' \
+	  'unit + API tests on SQLite (nextest)' '$(MAKE) unit-sqlite' \
+	  'API tests on PostgreSQL (nextest)' '$(MAKE) unit-postgres' \
+	  'clippy: server (ssr)' 'cargo clippy --no-default-features --features ssr --all-targets -- -D warnings' \
+	  'clippy: browser (hydrate, wasm32)' 'cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings' \
+	  'browser tests (Playwright, release build)' '$(MAKE) e2e-only' \
+	  'browser journey: nginx + two instances' '$(MAKE) e2e-cluster' \
+	  'contract: Schemathesis on /openapi.json' '$(MAKE) contract' \
+	  'README examples against a live server' '$(MAKE) readme'
 	$(call step,All checks passed)
 
 # A throwaway PostgreSQL, two instances sharing it and nginx in front (docs/DEPLOYMENT.md).
@@ -124,16 +148,21 @@ cluster:
 	bash scripts/cluster.sh
 
 # The same cluster (port 3200) under Playwright: one journey through nginx, served by both
-# instances. Runs target/debug/authkit as built by `make e2e`.
+# instances. Runs target/release/authkit as built by `make build`.
 e2e-cluster: check-e2e-deps
 	$(call step,Browser journey through nginx and two instances on PostgreSQL (Playwright cluster config))
-	cd end2end && E2E_PROFILE=debug npx playwright test --config playwright.cluster.config.ts
+	cd end2end && npx playwright test --config playwright.cluster.config.ts
 
-# The API against its own description, on the release build of e2e-release (or make build):
+# The API against its own description, on the release build of make build:
 # openapi-spec-validator, then Schemathesis over every operation (scripts/contract.sh).
 contract:
 	$(call step,The API against /openapi.json (openapi-spec-validator, Schemathesis))
 	bash scripts/contract.sh
+
+# The README's shell examples, as pasted, against the release build (scripts/readme-check.py).
+readme:
+	$(call step,The README's examples against a live server (scripts/readme-check.py))
+	python3 scripts/readme-check.py
 
 bench:
 	$(MAKE) tools

@@ -3,9 +3,9 @@ import { chromium } from './chromium';
 
 // The browser journey through the cluster of scripts/cluster.sh: nginx on 127.0.0.1:3200
 // balancing two authkit instances (3201, 3202) that share a throwaway PostgreSQL.
-//   cd end2end && E2E_PROFILE=debug npx playwright test --config playwright.cluster.config.ts
+//   cd end2end && npx playwright test --config playwright.cluster.config.ts
 // (`make e2e-cluster`). E2E_PROFILE selects target/<profile>/authkit, as in playwright.config.ts.
-const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+const profile = process.env.E2E_PROFILE === 'debug' ? 'debug' : 'release';
 
 const PORT = 3200;
 const BASE_URL = `http://127.0.0.1:${PORT}`;

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 // Set here, in the runner, before the workers and the web server inherit it.
 process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'authkit-e2e-'));
 
-// E2E_PROFILE selects which server binary start-server.sh runs:
-// target/debug/authkit (default) or target/release/authkit.
-const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+// E2E_PROFILE selects which server binary start-server.sh runs: target/release/authkit
+// (default: `make test` builds release once, for every browser test and the contract run)
+// or target/debug/authkit (E2E_PROFILE=debug, after `cargo leptos build --split`).
+const profile = process.env.E2E_PROFILE === 'debug' ? 'debug' : 'release';
 
 const BASE_URL = 'http://127.0.0.1:3100';
 

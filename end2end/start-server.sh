@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts the authkit server for the Playwright tests on 127.0.0.1:3100 with a
 # throwaway SQLite database. Started by playwright.config.ts (webServer).
-# E2E_PROFILE=debug (default) or release selects target/<profile>/authkit.
+# E2E_PROFILE=release (default: the build `make test` makes once for every check) or debug
+# selects target/<profile>/authkit.
 set -euo pipefail
 
-profile="${E2E_PROFILE:-debug}"
+profile="${E2E_PROFILE:-release}"
 case "$profile" in
   debug|release) ;;
   *) echo "start-server.sh: E2E_PROFILE must be 'debug' or 'release', got '$profile'" >&2; exit 2 ;;

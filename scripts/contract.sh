@@ -45,7 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '%s\n' "$CONTRACT_PASSWORD" | "$bin" create-admin --email "$CONTRACT_ADMIN_EMAIL" >/dev/null
 "$bin" &
 server=$!
 for _ in $(seq 100); do
@@ -53,6 +52,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -sf -o /dev/null "$base/openapi.json" || { echo "contract.sh: the server did not come up" >&2; exit 1; }
+# After the server's first start: create-admin refuses a database the server never set up.
+printf '%s\n' "$CONTRACT_PASSWORD" | "$bin" create-admin --email "$CONTRACT_ADMIN_EMAIL" >/dev/null
 curl -sf -o /dev/null -X POST "$base/auth/signup" -H 'Content-Type: application/json' \
   -d "{\"email\":\"$CONTRACT_USER_EMAIL\",\"password\":\"$CONTRACT_PASSWORD\",\"username\":\"contract\"}"
 

@@ -18,6 +18,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let result = match command {
+        Command::Help => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
         Command::Serve => {
             authkit::server::memory::return_large_blocks_to_the_system();
             authkit::server::run().await
@@ -26,8 +30,8 @@ async fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // One line on stderr, as the README promises (not a log line as well).
         Err(error) => {
-            tracing::error!("{error:#}");
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }

@@ -62,7 +62,7 @@ export async function logInViaUi(page: Page, email: string, password: string): P
 
 /** Makes `user` an admin account, through the server binary's subcommand as in production. */
 export function createAdmin(user: User): void {
-  const profile = process.env.E2E_PROFILE === 'release' ? 'release' : 'debug';
+  const profile = process.env.E2E_PROFILE === 'debug' ? 'debug' : 'release';
   const dataDir = process.env.E2E_DATA_DIR!;
   execFileSync(join(__dirname, '..', '..', 'target', profile, 'authkit'), ['create-admin', '--email', user.email], {
     input: `${user.password}\n`,

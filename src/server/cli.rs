@@ -13,7 +13,8 @@
 use super::admin::assign_role;
 use super::auth::register;
 use super::config::Config;
-use super::copy_data::copy_data;
+use super::copy_data::{self, copy_data};
+use super::database::Backend;
 use super::error::AuthError;
 use super::state::AppState;
 use super::users::UserStore;
@@ -25,16 +26,29 @@ use std::io::{BufRead, IsTerminal};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Serve,
-    CreateAdmin { email: String, username: Option<String> },
-    Promote { email: String },
-    CopyData { from: String, to: String },
+    /// `authkit help`, `--help` or `-h` (anywhere): the usage, exit 0.
+    Help,
+    CreateAdmin {
+        email: String,
+        username: Option<String>,
+    },
+    Promote {
+        email: String,
+    },
+    CopyData {
+        from: String,
+        to: String,
+    },
 }
 
-pub const USAGE: &str = "usage: authkit [serve]\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)";
+pub const USAGE: &str = "usage: authkit [serve]\n       authkit help\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)";
 
 impl Command {
     /// Parses the arguments after the program name.
     pub fn parse(args: &[String]) -> Result<Self, String> {
+        if args.first().is_some_and(|a| a == "help") || args.iter().any(|a| a == "--help" || a == "-h") {
+            return Ok(Command::Help);
+        }
         let flag = |name: &str| -> Option<String> {
             args.iter()
                 .position(|a| a == name)
@@ -84,17 +98,29 @@ fn read_password(email: &str) -> anyhow::Result<Password> {
     Ok(Password::new(password))
 }
 
-async fn configured_state() -> anyhow::Result<AppState> {
-    AppState::new(&Config::from_env()?).await
+/// The server's state for an account command, after saying which database it acts on
+/// and refusing one the server never set up (`DatabaseSettings::require_initialised`).
+async fn existing_state() -> anyhow::Result<AppState> {
+    let config = Config::from_env()?;
+    println!("database: {}", config.database.describe());
+    config.database.require_initialised().await?;
+    AppState::new(&config).await
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => bail!("serve is handled by the server"),
+        Command::Help => println!("{USAGE}"),
         // Names its own databases: DATABASE_URL and the rest of the configuration do not apply.
-        Command::CopyData { from, to } => println!("{}", copy_data(&from, &to).await?),
+        Command::CopyData { from, to } => {
+            let describe = |url: &str| -> anyhow::Result<String> {
+                Ok(copy_data::settings(url, Backend::of_url(url)?).describe())
+            };
+            println!("copying from {} to {}", describe(&from)?, describe(&to)?);
+            println!("{}", copy_data(&from, &to).await?)
+        }
         Command::CreateAdmin { email, username } => {
-            let state = configured_state().await?;
+            let state = existing_state().await?;
             let normalised = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let default_name = normalised.as_str().split('@').next().unwrap_or("admin").to_owned();
             let username = username.unwrap_or(default_name);
@@ -121,7 +147,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Promote { email } => {
-            let state = configured_state().await?;
+            let state = existing_state().await?;
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = state
                 .users
@@ -151,6 +177,9 @@ mod tests {
     fn parses_the_subcommands() {
         assert_eq!(parse(&[]), Ok(Command::Serve));
         assert_eq!(parse(&["serve"]), Ok(Command::Serve));
+        for help in [&["help"][..], &["--help"], &["-h"], &["create-admin", "--help"]] {
+            assert_eq!(parse(help), Ok(Command::Help), "{help:?}");
+        }
         assert_eq!(
             parse(&["create-admin", "--email", "a@example.com"]),
             Ok(Command::CreateAdmin {

@@ -62,8 +62,9 @@ pub struct Config {
 pub struct MailSettings {
     /// `SMTP_URL`; without it (development) messages are written to `$DATA_DIR/outbox/`.
     pub smtp_url: Option<SecretString>,
-    /// `MAIL_FROM`, e.g. `AuthKit <no-reply@example.com>`.
-    pub from: String,
+    /// `MAIL_FROM`, e.g. `AuthKit <no-reply@example.com>`; refused at start unless it is
+    /// an address, so a typo never waits for the first mail to show.
+    pub from: lettre::message::Mailbox,
     /// Where links in messages point: `PUBLIC_URL`, or the local address in development.
     pub link_base: String,
     /// How long a password-reset link works (`PASSWORD_RESET_TTL_MINUTES`).
@@ -149,6 +150,15 @@ impl Config {
                 None => Ok(default),
             }
         };
+        // A setting outside its range is refused rather than quietly capped: the operator
+        // who asked for a 2-year session should learn at start that it is not one.
+        let ranged = |name: &str, default: u64, min: u64, max: u64| -> anyhow::Result<u64> {
+            let value = number(name, default)?;
+            if !(min..=max).contains(&value) {
+                bail!("{name} must be between {min} and {max}, got {value}");
+            }
+            Ok(value)
+        };
         let switch = |name: &str, default: bool| -> anyhow::Result<bool> {
             match var(name).as_deref() {
                 None => Ok(default),
@@ -217,8 +227,8 @@ impl Config {
             max_connections: usize::try_from(number("MAX_CONNECTIONS", 1024)?)?.max(1),
             shutdown_grace: Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 10)?),
         };
-        let public_url = var("PUBLIC_URL");
-        let session_ttl = Duration::from_secs(number("SESSION_TTL_DAYS", 14)?.clamp(1, 365) * 24 * 3600);
+        let public_url = var("PUBLIC_URL").map(|url| parse_public_url(&url)).transpose()?;
+        let session_ttl = Duration::from_secs(ranged("SESSION_TTL_DAYS", 14, 1, 365)? * 24 * 3600);
         let cookie_secure = switch("COOKIE_SECURE", true)?;
         if production && !cookie_secure {
             bail!("COOKIE_SECURE=false is not allowed with APP_ENV=production");
@@ -226,15 +236,15 @@ impl Config {
 
         let mail = MailSettings {
             smtp_url: var("SMTP_URL").map(SecretString::from),
-            from: var("MAIL_FROM").unwrap_or_else(|| "AuthKit <no-reply@localhost>".to_owned()),
+            from: parse_mail_from(&var("MAIL_FROM").unwrap_or_else(|| "AuthKit <no-reply@localhost>".to_owned()))?,
             link_base: public_url
                 .clone()
                 .unwrap_or_else(|| "http://127.0.0.1:3000".to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
-            reset_ttl: Duration::from_secs(number("PASSWORD_RESET_TTL_MINUTES", 30)?.clamp(1, 24 * 60) * 60),
-            verification_ttl: Duration::from_secs(number("EMAIL_VERIFICATION_TTL_HOURS", 24)?.clamp(1, 30 * 24) * 3600),
-            change_ttl: Duration::from_secs(number("EMAIL_CHANGE_TTL_MINUTES", 60)?.clamp(1, 24 * 60) * 60),
+            reset_ttl: Duration::from_secs(ranged("PASSWORD_RESET_TTL_MINUTES", 30, 1, 24 * 60)? * 60),
+            verification_ttl: Duration::from_secs(ranged("EMAIL_VERIFICATION_TTL_HOURS", 24, 1, 30 * 24)? * 3600),
+            change_ttl: Duration::from_secs(ranged("EMAIL_CHANGE_TTL_MINUTES", 60, 1, 24 * 60)? * 60),
             require_verified_email: switch("REQUIRE_EMAIL_VERIFICATION", false)?,
             retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECS", 300)?.max(1)),
         };
@@ -281,6 +291,29 @@ impl Config {
             .as_deref()
             .is_some_and(|url| url.starts_with("https://"))
     }
+}
+
+/// `PUBLIC_URL` is where links in mail point and the passkeys' relying party: without a
+/// scheme and a host (`auth.example.com`, `localhost:3000`) every link would be broken.
+/// Kept as written, minus a trailing `/`.
+fn parse_public_url(value: &str) -> anyhow::Result<String> {
+    let usable = url::Url::parse(value)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()));
+    if usable.is_none() {
+        bail!(
+            "PUBLIC_URL must be an address like https://auth.example.com (http:// or https:// and a host), got {value:?}"
+        );
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn parse_mail_from(value: &str) -> anyhow::Result<lettre::message::Mailbox> {
+    value.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "MAIL_FROM must be an address, either no-reply@example.com or AuthKit <no-reply@example.com>, got {value:?}"
+        )
+    })
 }
 
 pub(super) fn parse_secret(name: &str, bytes: Vec<u8>, production: bool) -> anyhow::Result<SecretSlice<u8>> {
@@ -471,5 +504,74 @@ mod tests {
             dir.path(),
         );
         assert!(typo.err().unwrap().to_string().contains("REQUIRE_EMAIL_VERIFICATION"));
+    }
+
+    #[test]
+    fn a_public_url_without_scheme_and_host_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "auth.example.com",
+            "localhost:3000",
+            "ftp://auth.example.com",
+            "https://",
+            "/login",
+        ] {
+            let error = config(&[("JWT_SECRET", GOOD), ("PUBLIC_URL", bad)], dir.path())
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} was accepted"))
+                .to_string();
+            assert!(error.contains("PUBLIC_URL must be an address like https://"), "{error}");
+            assert!(
+                error.contains(&format!("{bad:?}")),
+                "the error names what was given: {error}"
+            );
+        }
+        let ok = config(
+            &[("JWT_SECRET", GOOD), ("PUBLIC_URL", "http://localhost:3000/")],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(ok.public_url.as_deref(), Some("http://localhost:3000"));
+        assert_eq!(ok.mail.link_base, "http://localhost:3000");
+    }
+
+    #[test]
+    fn a_lifetime_out_of_range_is_refused_not_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bad) in [
+            ("SESSION_TTL_DAYS", "400"),
+            ("SESSION_TTL_DAYS", "0"),
+            ("PASSWORD_RESET_TTL_MINUTES", "1441"),
+            ("EMAIL_VERIFICATION_TTL_HOURS", "721"),
+            ("EMAIL_CHANGE_TTL_MINUTES", "0"),
+        ] {
+            let error = config(&[("JWT_SECRET", GOOD), (name, bad)], dir.path())
+                .err()
+                .unwrap_or_else(|| panic!("{name}={bad} was accepted"))
+                .to_string();
+            assert!(error.starts_with(&format!("{name} must be between ")), "{error}");
+            assert!(error.ends_with(&format!("got {bad}")), "{error}");
+        }
+        let longest = config(&[("JWT_SECRET", GOOD), ("SESSION_TTL_DAYS", "365")], dir.path()).unwrap();
+        assert_eq!(longest.session_ttl, Duration::from_secs(365 * 24 * 3600));
+    }
+
+    #[test]
+    fn a_mail_from_that_is_no_address_shows_the_expected_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = config(&[("JWT_SECRET", GOOD), ("MAIL_FROM", "AuthKit")], dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            error,
+            "MAIL_FROM must be an address, either no-reply@example.com or AuthKit <no-reply@example.com>, got \"AuthKit\""
+        );
+        let named = config(
+            &[("JWT_SECRET", GOOD), ("MAIL_FROM", "Team <team@example.com>")],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(named.mail.from.email.to_string(), "team@example.com");
     }
 }

@@ -48,7 +48,7 @@ struct SessionRow {
     refresh_seed: String,
 }
 
-fn settings(url: &str, backend: Backend) -> DatabaseSettings {
+pub(super) fn settings(url: &str, backend: Backend) -> DatabaseSettings {
     DatabaseSettings {
         url: url.to_owned(),
         backend,

@@ -62,6 +62,73 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
 }
 
+impl DatabaseSettings {
+    /// The database as an operator would recognise it, for the CLI to say what it acts on:
+    /// an SQLite file by its absolute path, a PostgreSQL URL without its password.
+    pub fn describe(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => match sqlite_file(&self.url) {
+                Some(path) => {
+                    let absolute = std::path::absolute(&path).unwrap_or(path);
+                    format!("sqlite://{}", absolute.display())
+                }
+                None => self.url.clone(),
+            },
+            Backend::Postgres => match url::Url::parse(&self.url) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    url.to_string()
+                }
+                Err(_) => "postgres://…".to_owned(),
+            },
+        }
+    }
+
+    /// Refuses a database the server has never set up: the CLI's account commands act on
+    /// the server's database, and run from the wrong folder they would otherwise create an
+    /// empty one (and a signing key beside it) where the real server never looks.
+    pub async fn require_initialised(&self) -> anyhow::Result<()> {
+        let described = self.describe();
+        let never_started = || {
+            anyhow::anyhow!(
+                "{described} is not the server's database (it has no authkit tables): run this with the \
+                 server's DATABASE_URL and DATA_DIR, or start the server once first"
+            )
+        };
+        if self.backend == Backend::Sqlite
+            && let Some(path) = sqlite_file(&self.url)
+            && !path.exists()
+        {
+            return Err(never_started());
+        }
+        install_default_drivers();
+        let mut connection = sqlx::AnyConnection::connect(&self.url)
+            .await
+            .with_context(|| format!("opening {described}"))?;
+        let tables: i64 = sqlx::query_scalar(self.backend.pick(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'users' AND table_schema = current_schema()",
+        ))
+        .fetch_one(&mut connection)
+        .await
+        .with_context(|| format!("reading {described}"))?;
+        connection.close().await.ok();
+        if tables == 0 {
+            return Err(never_started());
+        }
+        Ok(())
+    }
+}
+
+/// The file an `sqlite://` URL names (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let name = options.get_filename();
+    (name != std::path::Path::new(":memory:")).then(|| name.to_path_buf())
+}
+
 #[derive(Clone)]
 pub struct Database {
     pool: AnyPool,

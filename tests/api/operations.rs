@@ -15,7 +15,36 @@ async fn health_live_and_ready_answer_without_a_session() {
         // Only GET (and HEAD): a probe changes nothing.
         let post = app.send(app.client.post(app.url(path))).await;
         assert_eq!(post.status, 405, "{path}");
+        assert_eq!(
+            post.body,
+            json!({"detail": "Method Not Allowed"}),
+            "{path}: {}",
+            post.text
+        );
+        assert_eq!(header(&post, "content-type"), Some("application/json"), "{path}");
     }
+}
+
+/// Outside the API too, an error is never an empty answer: a wrong method on a page or on
+/// a probe is JSON like every API error, while the not-found page stays a page.
+#[tokio::test]
+async fn errors_outside_the_api_are_json_and_the_not_found_page_stays_a_page() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/health/ready", "/openapi.json"] {
+        let reply = app.send(app.client.delete(app.url(path))).await;
+        assert_eq!(reply.status, 405, "{path}");
+        assert_eq!(
+            reply.body,
+            json!({"detail": "Method Not Allowed"}),
+            "{path}: {}",
+            reply.text
+        );
+        assert_eq!(header(&reply, "content-type"), Some("application/json"), "{path}");
+        assert!(header(&reply, "allow").is_some(), "{path}: the Allow header stays");
+    }
+    let missing = app.send(app.client.get(app.url("/no-such-page"))).await;
+    assert_eq!(missing.status, 404);
+    assert!(header(&missing, "content-type").is_some_and(|t| t.starts_with("text/html")));
 }
 
 /// A site folder as a release build leaves it: hashed names, each file with its brotli

@@ -209,6 +209,27 @@ pub async fn cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::O
 #[tokio::test]
 async fn create_admin_and_promote_subcommands_make_admins() {
     let dir = tempfile::tempdir().unwrap();
+    // Run where no server has ever run (a wrong folder, a wrong DATABASE_URL), the account
+    // commands name the database and refuse it, creating nothing there.
+    for args in [
+        &["create-admin", "--email", "root@example.com"][..],
+        &["promote", "--email", "root@example.com"],
+    ] {
+        let refused = cli(dir.path(), args, &format!("{PASSWORD}\n")).await;
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("is not the server's database"), "{stderr}");
+        assert!(String::from_utf8_lossy(&refused.stdout).starts_with("database: "));
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing was created in the data folder"
+    );
+
+    let server = Server::start(dir.path(), &[]).await;
+    server.wait_ready().await;
     let created = cli(
         dir.path(),
         &["create-admin", "--email", "Root@Example.com"],
@@ -234,9 +255,14 @@ async fn create_admin_and_promote_subcommands_make_admins() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("promote"));
     assert_eq!(cli(dir.path(), &["frobnicate"], "").await.status.code(), Some(2));
-
-    let server = Server::start(dir.path(), &[]).await;
-    server.wait_ready().await;
+    for help in ["--help", "-h", "help"] {
+        let usage = cli(dir.path(), &[help], "").await;
+        assert_eq!(usage.status.code(), Some(0), "{help}");
+        assert!(
+            String::from_utf8_lossy(&usage.stdout).starts_with("usage: authkit"),
+            "{help}"
+        );
+    }
     let client = reqwest::Client::new();
     let login = |email: &'static str| {
         let (client, base) = (client.clone(), server.base.clone());

@@ -125,6 +125,19 @@ async fn read_bounded_body(request: Request) -> Result<(axum::http::request::Par
     }
 }
 
+/// Outside the API, an error answer that has no body at all (Axum's 405 on `/health/live`
+/// or on a page, the request timeout's 503) gets the same JSON body as the API's; an error
+/// that has a body of its own (the not-found page, the API's JSON) is left as it is.
+pub async fn json_for_bare_errors(request: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    let response = next.run(request).await;
+    if response.body().size_hint().exact() == Some(0) {
+        as_json_error(response)
+    } else {
+        response
+    }
+}
+
 /// Error responses made outside our handlers (Axum's 404/405, the request timeout,
 /// Leptos' own failures) get the same JSON body as ours, through the same
 /// [`ErrorReply`]. A 500 never shows what went wrong.

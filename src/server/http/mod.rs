@@ -101,6 +101,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
             config.connections.body_read_timeout,
             guard::api_guard,
         ))
+        .layer(middleware::from_fn(guard::json_for_bare_errors))
         .layer(middleware::from_fn(no_script::back_to_the_page))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(

@@ -100,11 +100,10 @@ impl Mailer {
 
 /// Starts the delivery worker for this instance (`App::build`).
 pub fn start_worker(config: &Config, mailer: &Mailer) -> anyhow::Result<()> {
-    use anyhow::Context;
     let worker = worker::Worker {
         outbox: mailer.outbox.clone(),
         transport: transport::Transport::new(&config.mail, &config.data_dir)?,
-        from: config.mail.from.parse().context("MAIL_FROM is not an address")?,
+        from: config.mail.from.clone(),
         retry_max: config.mail.retry_max,
     };
     tokio::spawn(worker.run(mailer.clone()));
