@@ -13,16 +13,28 @@ MAKEFLAGS += --no-print-directory
 # hydration); cargo-installed cargo-leptos and wasm-bindgen live in ~/.cargo/bin.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# leptos_config reads LEPTOS_OUTPUT_NAME when it is compiled (option_env!), and cargo-leptos
+# sets it: every cargo run here sets it alike, or each would recompile leptos and all above it.
+export LEPTOS_OUTPUT_NAME := authkit
 
 step = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help tools test-tools build run cluster lint clippy unit unit-sqlite unit-postgres e2e e2e-only e2e-release e2e-cluster contract readme test bench clean-data check-wasm-opt check-e2e-deps
+.PHONY: help tools test-tools build build-and-test-binaries run cluster lint clippy unit unit-sqlite unit-postgres e2e e2e-only e2e-release e2e-cluster contract readme test bench clean-data check-wasm-opt check-e2e-deps
 
 # The server, its tests and every browser and contract check share one build: the release
 # profile, features `ssr` (docs/BENCHMARKS.md, "Build and test times"). nextest builds the
 # test binaries with the same profile and features as `make build`'s server, so they reuse
 # its compiled dependencies instead of compiling the tree a second time.
 NEXTEST := cargo nextest run --cargo-profile release --no-default-features --features ssr
+
+# LINT=1 (make test sets it): clippy lints this crate while it is compiled for the build and
+# the tests, instead of in two compilations of its own (`cargo clippy` = `cargo check` with
+# clippy-driver in rustc's place). Only this crate goes through clippy-driver; dependencies
+# are compiled as always. `make lint` runs clippy the usual way.
+ifdef LINT
+export RUSTC_WORKSPACE_WRAPPER := clippy-driver
+export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+endif
 
 help:
 	@echo 'Targets:'
@@ -72,6 +84,18 @@ check-e2e-deps:
 	@if [[ ! -x /usr/bin/chromium ]]; then \
 	  echo "/usr/bin/chromium is missing: run 'make test-tools'" >&2; exit 1; \
 	fi
+
+# The release build and the test binaries together: the WASM front end (cargo-leptos
+# --frontend-only: its LTO link, wasm-bindgen, wasm-opt and compression keep one core busy
+# for minutes) runs beside the server tree and the test binaries (nextest --no-run), then the
+# server binary comes from that tree (--server-only, nothing left to compile).
+build-and-test-binaries: check-wasm-opt
+	$(call step,Building release: the WASM front end beside the server and the test binaries)
+	cargo leptos build --release --split --precompress --frontend-only & front=$$!; \
+	  $(NEXTEST) --no-run; tests=$$?; \
+	  wait $$front; front_status=$$?; \
+	  [[ $$tests -eq 0 && $$front_status -eq 0 ]]
+	cargo leptos build --release --split --precompress --server-only
 
 build: check-wasm-opt
 	$(call step,Building release (cargo leptos build --release --split --precompress))
@@ -123,17 +147,15 @@ e2e-release: check-e2e-deps build
 
 # Everything CI runs, each step timed (scripts/steps.sh prints the table at the end, failed
 # or not). One release build serves the tests, the browser, the cluster, the contract and
-# the README check; the two clippy runs are the only other compilations.
+# the README check, and clippy lints it as it compiles (LINT=1): nothing else is compiled.
 test:
-	@bash scripts/steps.sh \
+	@LINT=1 bash scripts/steps.sh \
 	  'tools (skipped when present)' '$(MAKE) tools' \
 	  'test tools (skipped when present)' '$(MAKE) test-tools' \
 	  'cargo fmt --check' 'cargo fmt --check' \
-	  'build: release, server + WASM (make build)' '$(MAKE) build' \
+	  'build + test binaries, linted by clippy (server, WASM)' '$(MAKE) build-and-test-binaries' \
 	  'unit + API tests on SQLite (nextest)' '$(MAKE) unit-sqlite' \
 	  'API tests on PostgreSQL (nextest)' '$(MAKE) unit-postgres' \
-	  'clippy: server (ssr)' 'cargo clippy --no-default-features --features ssr --all-targets -- -D warnings' \
-	  'clippy: browser (hydrate, wasm32)' 'cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings' \
 	  'browser tests (Playwright, release build)' '$(MAKE) e2e-only' \
 	  'browser journey: nginx + two instances' '$(MAKE) e2e-cluster' \
 	  'contract: Schemathesis on /openapi.json' '$(MAKE) contract' \

@@ -6,7 +6,11 @@
 #   - cargo-nextest (the test runner of `make unit`; most machines already have it)
 #   - end2end npm packages (Playwright, and binaryen's wasm-opt for release builds)
 # Idempotent: every install whose pinned version is already present is skipped.
-# The first run takes ~20 minutes, mostly compiling cargo-leptos.
+# The first run takes ~11 minutes on 2 cores, mostly compiling cargo-leptos (9 min).
+#
+# cargo-leptos and wasm-bindgen-cli are installed unoptimised (`cargo install --debug`): they
+# compile in 9m05s and 1m16s instead of ~14.6 and ~2.4 minutes, and they only orchestrate a
+# build whose time goes into rustc (docs/BENCHMARKS.md, "Build and test times").
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10
@@ -38,8 +42,8 @@ have_leptos="$(cargo leptos --version 2>/dev/null || true)"
 if grep -Eq "(^|[^0-9.])${CARGO_LEPTOS_VERSION//./\\.}([^0-9.]|$)" <<<"$have_leptos"; then
   say "cargo-leptos $CARGO_LEPTOS_VERSION: already installed"
 else
-  say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}); this compiles for ~15 minutes on 2 cores"
-  cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
+  say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}); this compiles for ~9 minutes on 2 cores"
+  cargo install --debug --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
 fi
 
 # --- cargo-nextest ---------------------------------------------------------------
@@ -59,9 +63,9 @@ have_wb="$(wasm-bindgen --version 2>/dev/null || true)"
 if grep -Eq "(^|[^0-9.])${wb_version//./\\.}([^0-9.]|$)" <<<"$have_wb"; then
   say "wasm-bindgen-cli $wb_version: already installed"
 else
-  say "wasm-bindgen-cli $wb_version: installing (found: ${have_wb:-none}); ~2 minutes"
+  say "wasm-bindgen-cli $wb_version: installing (found: ${have_wb:-none}); ~1.5 minutes"
   # Not --locked: the CLI's own lockfile wants a crate version the registry lacks.
-  cargo install wasm-bindgen-cli --version "$wb_version"
+  cargo install --debug wasm-bindgen-cli --version "$wb_version"
 fi
 
 # --- end2end npm packages (Playwright, binaryen/wasm-opt) ----------------------

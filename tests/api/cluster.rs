@@ -521,8 +521,14 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     let target = fresh_postgres_database(&server_url(), "copy").await;
     let copied = authkit(&["copy-data", "--from", &sqlite, "--to", &target]);
     assert!(copied.status.success(), "{}", String::from_utf8_lossy(&copied.stderr));
+    let stdout = String::from_utf8_lossy(&copied.stdout);
+    let lines: Vec<&str> = stdout.trim().lines().collect();
+    // It first names both databases (the SQLite file by its absolute path), then what it did.
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("copying from sqlite:///"), "{stdout}");
+    assert!(lines[0].ends_with(&format!(" to {target}")), "{stdout}");
     assert_eq!(
-        String::from_utf8_lossy(&copied.stdout).trim(),
+        lines[1],
         // Signup starts a session too: fay's signup and login, gus's signup.
         "copied 2 users (0 admins) and 3 live sessions"
     );
