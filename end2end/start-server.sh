@@ -47,6 +47,9 @@ export RUST_LOG=info
 # throttle out of its way (the API tests cover it).
 export AUTH_RATE_PER_IP_PER_MINUTE=100000
 export REFRESH_RATE_PER_IP_PER_MINUTE=100000
+# Every page load refreshes once; quiet.spec.ts loads each page of the app (the settings
+# area's three among them) within a minute in one session (the API tests cover this throttle).
+export REFRESH_RATE_PER_SESSION_PER_MINUTE=100000
 # Plain http on 127.0.0.1: the refresh cookie cannot be Secure here.
 export COOKIE_SECURE=false
 # Mail goes to a real SMTP server (Debian's aiosmtpd, from make test-tools), which stores what

@@ -196,6 +196,14 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "not verified" => "인증 안 됨",
         "Manage users" => "사용자 관리",
         "Log out everywhere" => "모든 곳에서 로그아웃",
+        // The settings area's navigation and sections.
+        "Settings" => "설정",
+        "Security" => "보안",
+        "Your account" => "내 계정",
+        "Sessions" => "세션",
+        "Ends every session of your account, on every device, this one included." => {
+            "이 기기를 포함해 모든 기기에서 계정의 모든 세션을 끝냅니다."
+        }
         "Your email address is not verified yet: open the link we mailed you." => {
             "이메일 주소가 아직 인증되지 않았습니다. 메일로 보낸 링크를 여세요."
         }

@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
-import { createAdmin, fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi, type User } from './support';
+import { createAdmin, fillLogin, gotoHydrated, logInViaUi, openSettings, recordPageErrors, signUpViaApi, type User } from './support';
 
 // UI contract (see the project brief):
 // - once the WASM app has hydrated, <main> carries data-hydrated="true";
@@ -245,6 +245,7 @@ test('@hydration reload keeps me logged in', async ({ page }) => {
 test('log out everywhere in one browser cuts off another browser', async ({ browser, request }) => {
   const { user, first, second } = await oneUserInTwoBrowsers(browser, request);
 
+  await openSettings(first, 'Security');
   await first.getByRole('button', { name: 'Log out everywhere' }).click();
   await expect(first).toHaveURL(/\/login$/);
   // The other browser's next request is refused, and it is sent to the login page.
@@ -269,12 +270,16 @@ test('log out ends this browser session for good', async ({ page }) => {
 test('changing the password logs out the other browser', async ({ browser, request }) => {
   const { user, first, second } = await oneUserInTwoBrowsers(browser, request);
 
+  await openSettings(first, 'Security');
   await first.getByLabel('Current password').fill(user.password);
   await first.getByLabel('New password').fill('a brand new passphrase here');
   await first.getByRole('button', { name: 'Change password' }).click();
   await expect(first.getByRole('status')).toContainText('Password changed');
   // This browser stays logged in (fresh tokens), the other one is out.
   await first.reload();
+  await expect(first).toHaveURL(/\/settings\/security$/);
+  await expect(first.getByLabel('Current password')).toBeVisible();
+  await gotoHydrated(first, '/settings/profile');
   await expect(first.getByText(user.email)).toBeVisible();
   await gotoHydrated(second, '/profile');
   await expect(second).toHaveURL(/\/login$/);
@@ -283,6 +288,7 @@ test('changing the password logs out the other browser', async ({ browser, reque
 test('a deleted account cannot log in', async ({ page }) => {
   const user = newUser();
   await signUpViaUi(page, user);
+  await openSettings(page, 'Account');
   await page.getByRole('button', { name: 'Delete account' }).click();
   await page.getByLabel('Confirm with your password').fill(user.password);
   await page.getByRole('button', { name: 'Delete my account permanently' }).click();

@@ -1,11 +1,11 @@
 import { test, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
-import { fillLogin, gotoHydrated, logInViaUi, nowSeconds, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
+import { fillLogin, gotoHydrated, logInViaUi, nowSeconds, openSettings, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
 
 // Two-step verification: an authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30-second
 // steps) plus ten single-use recovery codes.
 // UI contract:
-// - /profile: a <section> named "Two-step verification" (role region) holds everything;
-//   other profile forms also have a "Your password" field, so every locator is scoped to it.
+// - /settings/security: a <section> named "Two-step verification" (role region) holds everything;
+//   other settings forms also have a "Your password" field, so every locator is scoped to it.
 //   Off: status "Off", "Your password", button "Set up two-step verification" → the secret
 //   (data-testid="totp-secret", base32), a QR code (img "QR code for your authenticator
 //   app"), "Code from your app", button "Turn on" → list "Recovery codes" (10 items),
@@ -30,7 +30,7 @@ function newUser(): User {
 
 test.beforeEach(async ({ page }) => recordPageErrors(page));
 
-/** The profile's two-step verification section. */
+/** The two-step verification section of the settings' Security page. */
 function section(page: Page): Locator {
   return page.getByRole('region', { name: 'Two-step verification', exact: true });
 }
@@ -44,11 +44,12 @@ async function expectStatus(region: Locator, state: 'On' | 'Off'): Promise<void>
 }
 
 /**
- * Turns two-step verification on from the profile (the page must show it, logged in, with
- * it off), using the current step's code. Returns the secret read from the page, that code
+ * Turns two-step verification on from the settings (logged in, on a settings page, with it
+ * off: it opens Security), using the current step's code. Returns the secret read from the page, that code
  * (spent from then on) and the recovery codes shown once.
  */
 async function enrolTotp(page: Page, password: string): Promise<{ secret: string; enrolCode: string; codes: string[] }> {
+  await openSettings(page, 'Security');
   const region = section(page);
   await expectStatus(region, 'Off');
   await region.getByLabel('Your password', { exact: true }).fill(password);
@@ -126,7 +127,7 @@ test('turned on from the profile, the app code is asked for at login', async ({ 
 
   // It is the account's state, not the page's: a fresh load still says On, and offers
   // turning it off and new recovery codes instead of a new setup.
-  await gotoHydrated(page, '/profile');
+  await gotoHydrated(page, '/settings/security');
   const region = section(page);
   await expectStatus(region, 'On');
   await expect(region.getByRole('button', { name: 'Turn off two-step verification', exact: true })).toBeVisible();

@@ -1,5 +1,5 @@
 import { test, expect, type APIRequestContext, type CDPSession, type Page } from '@playwright/test';
-import { fillLogin, nowSeconds, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
+import { fillLogin, nowSeconds, openSettings, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
 
 // Passkeys with Chromium's virtual authenticator (CDP WebAuthn.addVirtualAuthenticator: a
 // platform authenticator that keeps discoverable credentials and verifies the user without
@@ -62,8 +62,9 @@ async function logOut(page: Page): Promise<void> {
   await expect(page).toHaveURL(/\/login$/);
 }
 
-/** Adds a passkey named `name` from the profile (logged in, on /profile). */
+/** Adds a passkey named `name` from the settings (logged in, on a settings page: it opens Security). */
 async function addPasskey(page: Page, name: string, password: string): Promise<void> {
+  await openSettings(page, 'Security');
   const region = page.getByRole('region', { name: 'Passkeys', exact: true });
   await region.getByLabel('Passkey name', { exact: true }).fill(name);
   await region.getByLabel('Your password', { exact: true }).fill(password);
@@ -94,6 +95,7 @@ test('a passkey added from the profile signs in without the address or the passw
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByText(user.email)).toBeVisible();
   // The list says it was used.
+  await openSettings(page, 'Security');
   const region = page.getByRole('region', { name: 'Passkeys', exact: true });
   await expect(region.getByText(/last used \d{4}-\d{2}-\d{2}/)).toBeVisible();
 

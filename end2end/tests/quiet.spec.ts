@@ -15,6 +15,9 @@ const PAGES = [
   '/verify-email',
   '/confirm-email',
   '/profile',
+  '/settings/profile',
+  '/settings/security',
+  '/settings/account',
   '/admin',
 ];
 

@@ -60,6 +60,20 @@ export async function logInViaUi(page: Page, email: string, password: string): P
   await expect(page.getByText(email)).toBeVisible();
 }
 
+/** A section of the settings area (the navigation's link name). */
+export type SettingsSection = 'Profile' | 'Security' | 'Account';
+
+/** Opens a section of the settings area through its navigation (logged in, on a settings
+ *  page): the password, two-step verification, passkeys and "Log out everywhere" are under
+ *  Security, deleting the account under Account; the profile is where a login lands. */
+export async function openSettings(page: Page, section: SettingsSection): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Settings' });
+  await nav.getByRole('link', { name: section, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/settings/${section.toLowerCase()}$`));
+  await expect(nav.getByRole('link', { name: section, exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
 /** Makes `user` an admin account, through the server binary's subcommand as in production. */
 export function createAdmin(user: User): void {
   const profile = process.env.E2E_PROFILE === 'debug' ? 'debug' : 'release';

@@ -22,7 +22,7 @@ pub use types::{
 };
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth, email_address, passkeys, recovery, second_factor};
+use crate::server::{Edge, account, admin, auth, email_address, passkeys, password_reset, second_factor};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -272,7 +272,7 @@ pub async fn new_recovery_codes(password: Password, code: String) -> Result<Reco
 #[server(prefix = "/auth", endpoint = "password-reset/request", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn request_password_reset(email: String) -> Result<Accepted, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_accepted(recovery::request_reset(edge.state(), edge.meta(), email).await)
+    edge.answer_accepted(password_reset::request_reset(edge.state(), edge.meta(), email).await)
 }
 
 /// `POST /auth/password-reset` `{"token","new_password"}` → 200 `{"password_reset":true}`:
@@ -281,7 +281,7 @@ pub async fn request_password_reset(email: String) -> Result<Accepted, ApiError>
 #[server(prefix = "/auth", endpoint = "password-reset", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn reset_password(token: String, new_password: Password) -> Result<PasswordResetDone, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer(recovery::reset_password(edge.state(), &token, new_password).await)
+    edge.answer(password_reset::reset_password(edge.state(), &token, new_password).await)
 }
 
 /// `POST /auth/verify-email` `{"token"}` → 200 `{"email_verified":true}`: the link mailed

@@ -7,7 +7,7 @@
 //!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
 //!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
 //! - The services, plain async functions over `&AppState` and explicit inputs:
-//!   [`auth`], [`account`], [`admin`], [`recovery`] (forgotten passwords),
+//!   [`auth`], [`account`], [`admin`], [`password_reset`] (forgotten passwords),
 //!   [`email_address`] (verifying and changing it), [`second_factor`] (authenticator
 //!   apps and recovery codes) — also used by the [`cli`]; [`mail`]
 //!   sends what they write to the outbox, [`email_tokens`] keeps the links' secrets.
@@ -48,7 +48,7 @@ pub mod passkey_store;
 pub mod passkeys;
 pub mod password;
 pub mod password_policy;
-pub mod recovery;
+pub mod password_reset;
 pub mod request_meta;
 pub mod second_factor;
 pub mod server_keys;

@@ -31,7 +31,7 @@ fn NotAllowed() -> impl IntoView {
     view! {
         <h1>{tr("Not allowed")}</h1>
         <p class="muted">{tr("This page is for administrators. Ask one to give your account the admin role.")}</p>
-        <A href="/profile">{tr("Back to your profile")}</A>
+        <A href=super::HOME>{tr("Back to your profile")}</A>
     }
 }
 

@@ -71,7 +71,7 @@ fn LoggedIn(session: Session) -> impl IntoView {
                 let is_admin = me.role == Role::Admin;
                 view! {
                     <span class="muted">{tr("Signed in as ")} <strong>{me.username}</strong></span>
-                    <A href="/profile">{tr("Profile")}</A>
+                    <A href=super::HOME>{tr("Profile")}</A>
                     <Show when=move || is_admin>
                         <A href="/admin">{tr("Admin")}</A>
                     </Show>

@@ -72,7 +72,7 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
         move |step: PasswordStep| match step {
             PasswordStep::LoggedIn(token) => {
                 session.start(token.access_token);
-                navigate("/profile", Default::default());
+                navigate(super::HOME, Default::default());
             }
             PasswordStep::CodeNeeded(pending) => challenge.set(Some(pending)),
         },
@@ -123,7 +123,7 @@ fn PasskeySignIn() -> impl IntoView {
         },
         move |token: TokenResponse| {
             session.start(token.access_token);
-            navigate("/profile", Default::default());
+            navigate(super::HOME, Default::default());
         },
     );
     // Where the browser offers it, passkeys also appear among the address field's autofill
@@ -145,7 +145,7 @@ fn PasskeySignIn() -> impl IntoView {
             match passkey_sign_in_finish(start.ceremony_id, credential).await {
                 Ok(token) => {
                     session.start(token.access_token);
-                    navigate("/profile", Default::default());
+                    navigate(super::HOME, Default::default());
                 }
                 Err(refused) => error.set(Some(refused.detail)),
             }
@@ -180,7 +180,7 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
         },
         move |token: TokenResponse| {
             session.start(token.access_token);
-            navigate("/profile", Default::default());
+            navigate(super::HOME, Default::default());
         },
     );
     let on_submit = flow.on_submit(move || {
@@ -206,7 +206,7 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
         },
         move |token: TokenResponse| {
             session.start(token.access_token);
-            navigate_after_passkey("/profile", Default::default());
+            navigate_after_passkey(super::HOME, Default::default());
         },
     );
     view! {

@@ -6,7 +6,7 @@
 //! - `/verify-email`: the link mailed at signup (or resent from the profile).
 //! - `/confirm-email`: the link an email change sends to the new address.
 //!
-//! (`/reset-password`, which also asks for a new password, is in `super::recovery`.)
+//! (`/reset-password`, which also asks for a new password, is in `super::password_reset`.)
 
 use super::form::{FormAlert, FormFlow, SubmitButton};
 use super::{tr, tr_with};
@@ -65,7 +65,7 @@ where
                     .map(|message| {
                         view! {
                             <p class="notice" role="status">{message}</p>
-                            <A href="/profile">{tr("Go to your profile")}</A>
+                            <A href=super::HOME>{tr("Go to your profile")}</A>
                         }
                     })
             }}

@@ -7,10 +7,10 @@ mod home;
 mod language;
 mod login;
 mod mail_links;
-mod profile;
-mod recovery;
+mod password_reset;
 mod refresh_lock;
 mod session;
+mod settings;
 mod signup;
 mod webauthn;
 
@@ -21,8 +21,10 @@ pub use session::Session;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::{Lazy, LazyRoute, StaticSegment, lazy_route};
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::{Lazy, LazyRoute, StaticSegment, lazy_route, path};
+pub use settings::HOME;
+use settings::Section;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -96,7 +98,12 @@ fn Pages() -> impl IntoView {
                     <Route path=StaticSegment("reset-password") view={Lazy::<ResetRoute>::new()} />
                     <Route path=StaticSegment("verify-email") view={Lazy::<VerifyRoute>::new()} />
                     <Route path=StaticSegment("confirm-email") view={Lazy::<ConfirmRoute>::new()} />
-                    <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} />
+                    <Route path=path!("/settings/profile") view={Lazy::<SettingsProfileRoute>::new()} />
+                    <Route path=path!("/settings/security") view={Lazy::<SettingsSecurityRoute>::new()} />
+                    <Route path=path!("/settings/account") view={Lazy::<SettingsAccountRoute>::new()} />
+                    // The page before the settings area, and the area's own address.
+                    <Route path=StaticSegment("profile") view=|| view! { <Redirect path=HOME /> } />
+                    <Route path=StaticSegment("settings") view=|| view! { <Redirect path=HOME /> } />
                     <Route path=StaticSegment("admin") view={Lazy::<AdminRoute>::new()} />
                 </Routes>
     }
@@ -108,6 +115,9 @@ fn Pages() -> impl IntoView {
 // login page does not wait for the profile's forms or the admin page (docs/BENCHMARKS.md).
 macro_rules! lazy_page {
     ($route:ident, $page:path) => {
+        lazy_page!(view $route => view! { <$page /> });
+    };
+    (view $route:ident => $view:expr) => {
         struct $route;
         #[lazy_route]
         impl LazyRoute for $route {
@@ -115,16 +125,18 @@ macro_rules! lazy_page {
                 $route
             }
             fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
+                $view.into_any()
             }
         }
     };
 }
-lazy_page!(ForgotRoute, recovery::ForgotPasswordPage);
-lazy_page!(ResetRoute, recovery::ResetPasswordPage);
+lazy_page!(ForgotRoute, password_reset::ForgotPasswordPage);
+lazy_page!(ResetRoute, password_reset::ResetPasswordPage);
 lazy_page!(VerifyRoute, mail_links::VerifyEmailPage);
 lazy_page!(ConfirmRoute, mail_links::ConfirmEmailPage);
-lazy_page!(ProfileRoute, profile::ProfilePage);
+lazy_page!(view SettingsProfileRoute => view! { <settings::SettingsPage section=Section::Profile /> });
+lazy_page!(view SettingsSecurityRoute => view! { <settings::SettingsPage section=Section::Security /> });
+lazy_page!(view SettingsAccountRoute => view! { <settings::SettingsPage section=Section::Account /> });
 lazy_page!(AdminRoute, admin::AdminPage);
 
 #[component]

@@ -32,6 +32,9 @@ pub struct Session {
     /// Changes only on log in / log out, not when a token is renewed, so that pages
     /// keyed on it do not reload (and lose what they show) at every renewal.
     logged_in: Memo<bool>,
+    /// Moves on when a page changes the account (`account_changed`), so that every other
+    /// reader of it — the top bar's "Signed in as" — reads it again.
+    account_version: RwSignal<u32>,
 }
 
 impl Session {
@@ -42,6 +45,7 @@ impl Session {
             token,
             restored: RwSignal::new(false),
             logged_in: Memo::new(move |_| token.with(Option::is_some)),
+            account_version: RwSignal::new(0),
         };
         provide_context(session);
         // A token the server refuses (session revoked elsewhere, account deleted) ends
@@ -53,6 +57,11 @@ impl Session {
     /// The session provided by `App`.
     pub fn get() -> Self {
         use_context::<Self>().unwrap_or_else(Self::provide)
+    }
+
+    /// The account was changed from this tab: everyone showing it reads it again.
+    pub fn account_changed(&self) {
+        self.account_version.update(|version| *version += 1);
     }
 
     /// Reactive: re-runs whatever reads it when someone logs in or out.
@@ -126,9 +135,11 @@ pub fn require_session(session: Session) {
     });
 }
 
-/// The logged-in person's account, re-read whenever the session changes.
+/// The logged-in person's account, re-read whenever the session changes and whenever this
+/// tab changes the account (`Session::account_changed`).
 pub fn account_resource(session: Session) -> LocalResource<Option<Result<Account, ApiError>>> {
     let resource = LocalResource::new(move || {
+        session.account_version.track();
         let logged_in = session.is_logged_in();
         async move { if logged_in { Some(get_account().await) } else { None } }
     });

@@ -66,7 +66,7 @@ pub fn SignupPage() -> impl IntoView {
         move |joined: Joined| match joined {
             Joined::LoggedIn(token) => {
                 session.start(token.access_token);
-                navigate("/profile", Default::default());
+                navigate(super::HOME, Default::default());
             }
             Joined::CheckInbox(email) => check_inbox.set(Some(tr_with(
                 "Almost there: open the link we sent to {email} to verify your address, then log in.",

@@ -592,3 +592,41 @@ fn a_wrong_log_format_is_refused_at_start() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("LOG_FORMAT"));
 }
+
+/// A setting refused at start is said once, on one line of stderr (not also as a log line),
+/// and the server exits 1 without touching the disk.
+#[test]
+fn a_refused_setting_is_one_line_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, expected) in [
+        (
+            "PUBLIC_URL",
+            "auth.example.com",
+            "error: PUBLIC_URL must be an address like https://auth.example.com",
+        ),
+        (
+            "MAIL_FROM",
+            "AuthKit",
+            "error: MAIL_FROM must be an address, either no-reply@example.com or",
+        ),
+        (
+            "SESSION_TTL_DAYS",
+            "400",
+            "error: SESSION_TTL_DAYS must be between 1 and 365, got 400",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_authkit"))
+            .current_dir(dir.path())
+            .env("DATA_DIR", dir.path().join("data"))
+            .env_remove("DATABASE_URL")
+            .env(name, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: one line, got {stderr:?}");
+        assert!(stderr.starts_with(expected), "{name}: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}: nothing logged on stdout");
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}

@@ -3,12 +3,13 @@
 
 use crate::api::{Account, User, update_me};
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
-use crate::ui::tr;
+use crate::ui::{Session, tr};
 use crate::validation::Username;
 use leptos::prelude::*;
 
 #[component]
 pub fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl IntoView {
+    let session = Session::get();
     let username = RwSignal::new(account.username.clone());
     let flow = FormFlow::new(
         |name: &String| update_me(name.clone()),
@@ -17,7 +18,9 @@ pub fn EditUsername(account: Account, shown: RwSignal<Option<Account>>) -> impl 
                 if let Some(a) = a {
                     a.username = user.username;
                 }
-            })
+            });
+            // The top bar says who is signed in: by this new name from now on.
+            session.account_changed();
         },
     );
     let on_submit = flow.on_submit(move || {
