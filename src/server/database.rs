@@ -256,4 +256,21 @@ mod tests {
             assert!(!error.contains('\n'), "one line: {error}");
         }
     }
+
+    #[test]
+    fn a_database_is_described_by_its_file_or_its_url_without_the_password() {
+        let settings = |url: &str| DatabaseSettings {
+            url: url.to_owned(),
+            backend: Backend::of_url(url).unwrap(),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(1),
+        };
+        let postgres = settings("postgres://authkit:s3cret-pass@db.internal:5432/authkit").describe();
+        assert!(!postgres.contains("s3cret-pass"), "{postgres}");
+        assert!(postgres.starts_with("postgres://authkit:"), "{postgres}");
+        assert!(postgres.ends_with("@db.internal:5432/authkit"), "{postgres}");
+        let sqlite = settings("sqlite://data/authkit.db").describe();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(sqlite, format!("sqlite://{}", cwd.join("data/authkit.db").display()));
+    }
 }
