@@ -6,11 +6,13 @@
 #   - cargo-nextest (the test runner of `make unit`; most machines already have it)
 #   - end2end npm packages (Playwright, and binaryen's wasm-opt for release builds)
 # Idempotent: every install whose pinned version is already present is skipped.
-# The first run takes ~11 minutes on 2 cores, mostly compiling cargo-leptos (9 min).
+# The first run takes ~8 minutes on 2 cores, mostly compiling cargo-leptos (6 min with Debian's
+# libssl-dev, which this script installs when it runs as root; 9 min with a vendored OpenSSL).
 #
 # cargo-leptos and wasm-bindgen-cli are installed unoptimised (`cargo install --debug`): they
-# compile in 9m05s and 1m16s instead of ~14.6 and ~2.4 minutes, and they only orchestrate a
-# build whose time goes into rustc (docs/BENCHMARKS.md, "Build and test times").
+# compile in 6m13s (9m05s with a vendored OpenSSL) and 1m16s instead of ~14.6 and ~2.4 minutes,
+# and they only orchestrate a build whose time goes into rustc (docs/BENCHMARKS.md, "Build and
+# test times").
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10
@@ -42,7 +44,19 @@ have_leptos="$(cargo leptos --version 2>/dev/null || true)"
 if grep -Eq "(^|[^0-9.])${CARGO_LEPTOS_VERSION//./\\.}([^0-9.]|$)" <<<"$have_leptos"; then
   say "cargo-leptos $CARGO_LEPTOS_VERSION: already installed"
 else
-  say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}); this compiles for ~9 minutes on 2 cores"
+  # Its cargo-generate dependency asks for a vendored OpenSSL, compiled from C (~3 minutes
+  # here); with Debian's libssl-dev found by pkg-config, OPENSSL_NO_VENDOR links that instead.
+  if ! pkg-config --exists openssl 2>/dev/null && [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "libssl-dev, pkg-config: installing from apt (cargo-leptos then links the system OpenSSL)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y libssl-dev pkg-config >/dev/null \
+      || say "libssl-dev: not installed; cargo-leptos compiles its own OpenSSL"
+  fi
+  if pkg-config --exists openssl 2>/dev/null; then
+    export OPENSSL_NO_VENDOR=1
+    say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}), with the system OpenSSL; ~6 minutes on 2 cores"
+  else
+    say "cargo-leptos $CARGO_LEPTOS_VERSION: installing (found: ${have_leptos:-none}), with a vendored OpenSSL; ~9 minutes on 2 cores"
+  fi
   cargo install --debug --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
 fi
 
