@@ -85,28 +85,24 @@ check-e2e-deps:
 	  echo "/usr/bin/chromium is missing: run 'make test-tools'" >&2; exit 1; \
 	fi
 
-# The release build and the test binaries together: the WASM front end (cargo-leptos
-# --frontend-only: its LTO link, wasm-bindgen, wasm-opt and compression keep one core busy
-# for minutes) runs beside the server tree and the test binaries (nextest --no-run), then the
-# server binary comes from that tree (--server-only, nothing left to compile).
-build-and-test-binaries: check-wasm-opt
-	$(call step,Building release: the WASM front end beside the server and the test binaries)
-	cargo leptos build --release --split --precompress --frontend-only & front=$$!; \
-	  $(NEXTEST) --no-run && tests=0 || tests=$$?; \
-	  wait $$front && front_status=0 || front_status=$$?; \
-	  [[ $$tests -eq 0 && $$front_status -eq 0 ]]
-	cargo leptos build --release --split --precompress --server-only
-
-# The same two halves for `make build` (and `make run`): the front end beside the server, then
-# cargo-leptos --server-only finds the server compiled. The result is what
-# `cargo leptos build --release --split --precompress` makes, a minute or two sooner on 2 cores.
+# `make build` (and `make run`): cargo-leptos builds the front end and then the server, one
+# after the other, and the front end's end (its LTO link, wasm-bindgen, wasm-opt, compression)
+# keeps one core busy for minutes. So the front end (--frontend-only) runs beside
+# SERVER_BUILD, then cargo-leptos --server-only finds the server compiled. The result is what
+# `cargo leptos build --release --split --precompress` makes, a minute or two sooner.
+SERVER_BUILD := cargo build --release --no-default-features --features ssr --bin authkit
 build: check-wasm-opt
 	$(call step,Building release: the WASM front end beside the server (cargo leptos build --release --split --precompress))
 	cargo leptos build --release --split --precompress --frontend-only & front=$$!; \
-	  cargo build --release --no-default-features --features ssr --bin authkit && server=0 || server=$$?; \
+	  $(SERVER_BUILD) && server=0 || server=$$?; \
 	  wait $$front && front_status=0 || front_status=$$?; \
 	  [[ $$server -eq 0 && $$front_status -eq 0 ]]
 	cargo leptos build --release --split --precompress --server-only
+
+# The same, with the test binaries built beside the front end too (they share the server's
+# compiled tree): what `make test` builds.
+build-and-test-binaries:
+	$(MAKE) build SERVER_BUILD='$(NEXTEST) --no-run'
 
 run:
 	$(MAKE) tools

@@ -18,10 +18,6 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let result = match command {
-        Command::Help => {
-            println!("{USAGE}");
-            return std::process::ExitCode::SUCCESS;
-        }
         Command::Serve => {
             authkit::server::memory::return_large_blocks_to_the_system();
             authkit::server::run().await
