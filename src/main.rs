@@ -1,10 +1,10 @@
 //! The server binary: serves by default; `create-admin` and `promote` manage admins
-//! (see `authkit::server::cli`).
+//! (see `authkit::server::platform::cli`).
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use authkit::server::cli::{Command, USAGE};
+    use authkit::server::platform::cli::{Command, USAGE};
     if let Err(problem) = authkit::server::init_tracing() {
         eprintln!("error: {problem}");
         return std::process::ExitCode::from(2);
@@ -19,10 +19,10 @@ async fn main() -> std::process::ExitCode {
     };
     let result = match command {
         Command::Serve => {
-            authkit::server::memory::return_large_blocks_to_the_system();
+            authkit::server::platform::memory::return_large_blocks_to_the_system();
             authkit::server::run().await
         }
-        other => authkit::server::cli::run(other).await,
+        other => authkit::server::platform::cli::run(other).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

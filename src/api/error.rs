@@ -170,7 +170,7 @@ impl FromServerFnError for ApiError {
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
         #[cfg(feature = "ssr")]
         {
-            crate::server::edge::api_error_from(crate::server::AuthError::from(error))
+            crate::server::http::edge::api_error_from(crate::server::AuthError::from(error))
         }
         #[cfg(not(feature = "ssr"))]
         {

@@ -22,7 +22,7 @@ pub use types::{
 };
 
 #[cfg(feature = "ssr")]
-use crate::server::{Edge, account, admin, auth, email_address, passkeys, password_reset, second_factor};
+use crate::server::{Edge, account, admin, email_address, passkeys, password_reset, second_factor, sessions};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -39,7 +39,7 @@ pub const ACCESS_TOKEN_TTL_SECS: u64 = 30 * 60;
 #[server(prefix = "/auth", endpoint = "signup", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn signup(email: String, password: Password, username: String) -> Result<User, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_signup(auth::signup(edge.state(), edge.meta(), email, password, username).await)
+    edge.answer_signup(sessions::signup(edge.state(), edge.meta(), email, password, username).await)
 }
 
 /// `POST /auth/login` `{"email","password"}` → 200 `{"access_token","token_type":"bearer"}`,
@@ -51,7 +51,7 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
 #[server(prefix = "/auth", endpoint = "login", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn login(email: String, password: Password) -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(auth::login(edge.state(), edge.meta(), email, password).await)
+    edge.answer_with_session(sessions::login(edge.state(), edge.meta(), email, password).await)
 }
 
 /// `GET /auth/me` with `Authorization: Bearer <token>` → 200 `{"id","email","username"}`.
@@ -71,7 +71,7 @@ pub async fn me() -> Result<User, ApiError> {
 #[server(prefix = "/auth", endpoint = "refresh", input = ApiJson, output = JsonOrNoContent, client = BearerClient)]
 pub async fn refresh() -> Result<Option<TokenResponse>, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_maybe_session(auth::refresh(edge.state(), edge.meta()).await)
+    edge.answer_maybe_session(sessions::refresh(edge.state(), edge.meta()).await)
 }
 
 /// `POST /auth/logout` (Bearer) → 200 `{"sessions_revoked":1}`: ends this session at once
@@ -79,7 +79,7 @@ pub async fn refresh() -> Result<Option<TokenResponse>, ApiError> {
 #[server(prefix = "/auth", endpoint = "logout", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn logout() -> Result<LoggedOut, ApiError> {
     let edge = Edge::begin().await?;
-    let result = async { auth::logout(edge.state(), &edge.principal().await?).await };
+    let result = async { sessions::logout(edge.state(), &edge.principal().await?).await };
     edge.answer_ending_session(result.await)
 }
 
@@ -88,7 +88,7 @@ pub async fn logout() -> Result<LoggedOut, ApiError> {
 #[server(prefix = "/auth", endpoint = "logout-all", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn logout_all() -> Result<LoggedOut, ApiError> {
     let edge = Edge::begin().await?;
-    let result = async { auth::logout_all(edge.state(), &edge.principal().await?).await };
+    let result = async { sessions::logout_all(edge.state(), &edge.principal().await?).await };
     edge.answer_ending_session(result.await)
 }
 

@@ -1,6 +1,6 @@
 //! Request and response bodies, shared by the server and the WASM client. On the server
 //! each also describes itself for the OpenAPI document (`utoipa::ToSchema`,
-//! `crate::server::openapi`).
+//! `crate::server::http::openapi`).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

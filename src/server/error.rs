@@ -4,8 +4,8 @@
 //! `error_id` on 5xx). Server functions, the request guard, the REST handlers and the
 //! panic catcher all answer through it.
 
-use super::password::HashError;
-use super::users::EmailWriteError;
+use super::account::password::HashError;
+use super::account::users::EmailWriteError;
 use crate::api::{ApiError, MfaChallenge, ValidationIssue};
 use crate::validation::FieldError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -200,7 +200,7 @@ impl AuthError {
 
 impl From<sqlx::Error> for AuthError {
     fn from(error: sqlx::Error) -> Self {
-        if super::database::is_unavailable(&error) {
+        if super::platform::database::is_unavailable(&error) {
             tracing::warn!(error = %error, "database unavailable");
             return AuthError::Unavailable;
         }

@@ -1,72 +1,47 @@
-//! Everything that only exists on the server.
+//! Everything that only exists on the server, in three layers. To change a feature, open
+//! its folder: it holds the feature's service (the folder's `mod.rs`), its store and the
+//! other pieces only it uses. docs/ARCHITECTURE.md has the "where do I change X" table.
 //!
-//! - Startup: [`config`] (pure parsing), [`data_dir`] (its side effects), [`database`]
-//!   (SQLite or PostgreSQL: the backend split), [`state`], [`app`] (build and serve),
-//!   [`telemetry`], [`memory`].
-//! - The edge, where requests become service calls and results become responses:
-//!   [`edge`] (server functions), [`http`] (router, request guard, security headers,
-//!   REST handlers), [`request_meta`], [`client_ip`], [`cookies`], [`error`].
-//! - The services, plain async functions over `&AppState` and explicit inputs:
-//!   [`auth`], [`account`], [`admin`], [`password_reset`] (forgotten passwords),
-//!   [`email_address`] (verifying and changing it), [`second_factor`] (authenticator
-//!   apps and recovery codes) — also used by the [`cli`]; [`mail`]
-//!   sends what they write to the outbox, [`email_tokens`] keeps the links' secrets.
-//! - Below them: [`users`], [`sessions`], [`password`], [`password_policy`], [`token`],
-//!   the throttles ([`throttle`] over [`limiter`] in memory and [`shared_limiter`] in the
-//!   database), [`server_keys`]; for the second factor [`totp`] (the codes' arithmetic),
-//!   [`factor_store`], [`mfa_challenges`] and [`factor_cipher`] (seeds encrypted at rest).
+//! - [`platform`]: settings, the database, starting the app, the command line, logs and
+//!   metrics.
+//! - [`http`], the edge where requests become service calls and results become
+//!   responses: the router and its layers, the server functions' [`http::edge::Edge`],
+//!   cookies, client addresses, the OpenAPI document; and [`error`], the one error type
+//!   whose variants decide every status code.
+//! - The features, plain async functions over [`AppState`] and explicit inputs, which
+//!   know nothing of HTTP:
+//!   - [`sessions`]: signing up, logging in, refreshing, logging out; access tokens,
+//!     refresh sessions, device cookies.
+//!   - [`account`]: one's own account; the users table, password hashing and policy.
+//!   - [`admin`]: listing users, changing roles.
+//!   - [`password_reset`]: forgotten passwords.
+//!   - [`email_address`]: verifying and changing the address.
+//!   - [`second_factor`]: authenticator apps (TOTP) and recovery codes.
+//!   - [`passkeys`]: WebAuthn credentials, as a way in and as a second factor.
+//!   - [`mail`]: the outbox, its delivery worker, the texts and the links' secrets.
+//!   - [`throttles`]: leaky buckets in memory and in the database, and the login throttle.
+//! - [`state`]: the [`AppState`] that joins them, built once at start.
 
 pub mod account;
 pub mod admin;
-pub mod app;
-pub mod auth;
-pub mod cli;
-pub mod client_ip;
-pub mod config;
-pub mod cookies;
-pub mod copy_data;
-pub mod data_dir;
-pub mod database;
-pub mod device;
-pub mod edge;
 pub mod email_address;
-pub mod email_tokens;
 pub mod error;
-pub mod factor_cipher;
-pub mod factor_store;
-pub mod hash_memory;
 pub mod http;
-pub mod issues;
-pub mod limiter;
-pub mod login_throttle;
 pub mod mail;
-pub mod memory;
-pub mod metrics;
-pub mod mfa_challenges;
-pub mod openapi;
-pub mod passkey_store;
 pub mod passkeys;
-pub mod password;
-pub mod password_policy;
 pub mod password_reset;
-pub mod request_meta;
+pub mod platform;
 pub mod second_factor;
-pub mod server_keys;
 pub mod sessions;
-pub mod shared_limiter;
 pub mod state;
-pub mod telemetry;
-pub mod throttle;
-pub mod token;
-pub mod totp;
-pub mod users;
+pub mod throttles;
 
 #[cfg(test)]
 mod test_support;
 
-pub use app::{App, run};
-pub use config::Config;
-pub use edge::Edge;
 pub use error::AuthError;
+pub use http::edge::Edge;
+pub use platform::app::{App, run};
+pub use platform::config::Config;
+pub use platform::telemetry::init_tracing;
 pub use state::AppState;
-pub use telemetry::init_tracing;

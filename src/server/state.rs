@@ -1,71 +1,109 @@
 //! `AppState`: the services every operation works with, built once at startup and
-//! handed to each request by the edge (`super::edge`, `super::http`).
+//! handed to each request by the edge (`super::http::edge`, `super::http`).
 
-use super::client_ip::Network;
-use super::config::Config;
-use super::cookies::CookiePolicy;
-use super::data_dir;
-use super::database::Database;
-use super::device::DeviceCookies;
-use super::email_tokens::EmailTokens;
-use super::factor_cipher::FactorCipher;
-use super::factor_store::FactorStore;
-use super::login_throttle::LoginThrottle;
+use super::account::password::PasswordHasher;
+use super::account::users::UserStore;
+use super::http::client_ip::Network;
+use super::http::cookies::CookiePolicy;
 use super::mail::Mailer;
-use super::metrics::Metrics;
-use super::mfa_challenges::MfaChallenges;
-use super::passkey_store::{Ceremonies, PasskeyStore};
+use super::mail::links::MailLinks;
 use super::passkeys;
-use super::password::PasswordHasher;
-use super::server_keys;
-use super::sessions::SessionStore;
-use super::shared_limiter::SharedBuckets;
-use super::throttle::Throttle;
-use super::token::TokenIssuer;
-use super::users::UserStore;
+use super::passkeys::store::{Ceremonies, PasskeyStore};
+use super::platform::config::Config;
+use super::platform::data_dir;
+use super::platform::database::Database;
+use super::platform::metrics::Metrics;
+use super::platform::server_keys;
+use super::second_factor::challenges::MfaChallenges;
+use super::second_factor::cipher::FactorCipher;
+use super::second_factor::store::FactorStore;
+use super::sessions::access_token::TokenIssuer;
+use super::sessions::device::DeviceCookies;
+use super::sessions::store::SessionStore;
+use super::throttles::Throttle;
+use super::throttles::login::LoginThrottle;
+use super::throttles::shared::SharedBuckets;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Everything an operation may touch, grouped as the folders of `crate::server` are, so a
+/// function that takes one group (`&Throttles`, `&Accounts`) shows which part it uses.
 #[derive(Clone)]
 pub struct AppState {
     pub database: Database,
+    /// What `/metrics` reports (`platform::metrics`).
+    pub metrics: Metrics,
+    /// Proxies whose `X-Forwarded-For` is believed (`http::client_ip`).
+    pub trusted_proxies: Arc<[IpAddr]>,
+    pub accounts: Accounts,
+    pub sessions: Sessions,
+    pub throttles: Throttles,
+    pub mail: Mail,
+    pub second_factor: SecondFactors,
+    pub passkeys: Passkeys,
+}
+
+/// The accounts and their passwords.
+#[derive(Clone)]
+pub struct Accounts {
     pub users: UserStore,
-    pub sessions: SessionStore,
-    pub cookies: CookiePolicy,
     pub hasher: PasswordHasher,
-    pub tokens: TokenIssuer,
-    /// Wrong passwords per account and source (network, device, session).
-    pub login_throttle: Arc<LoginThrottle>,
-    /// Signup and login requests per client network.
+    /// `REQUIRE_EMAIL_VERIFICATION`: an unverified address cannot log in.
+    pub require_verified_email: bool,
+}
+
+/// What keeps a person logged in: refresh sessions, access tokens, device cookies, and
+/// the attributes of the cookies that carry them.
+#[derive(Clone)]
+pub struct Sessions {
+    pub store: SessionStore,
+    pub access_tokens: TokenIssuer,
+    pub devices: DeviceCookies,
+    pub cookies: CookiePolicy,
+}
+
+/// Every allowance a client or an account has (`crate::server::throttles`).
+#[derive(Clone)]
+pub struct Throttles {
+    /// Wrong passwords and codes per account and source (network, device, session).
+    pub login: Arc<LoginThrottle>,
+    /// Signup, login and reset requests per client network.
     pub auth_requests: Arc<Throttle<Network>>,
     /// Refreshes per session (its id, as the cookie names it) and per client network.
     pub refreshes_per_session: Arc<Throttle<String>>,
     pub refreshes_per_network: Arc<Throttle<Network>>,
     /// Mails with a link asked for per address (password resets, new addresses).
-    pub reset_requests_per_address: Arc<Throttle<String>>,
+    pub mails_per_address: Arc<Throttle<String>>,
     /// Mails a logged-in account asks for (verification resent, email changes).
-    pub account_mails: Arc<Throttle<i64>>,
-    /// `REQUIRE_EMAIL_VERIFICATION`: an unverified address cannot log in.
-    pub require_verified_email: bool,
-    pub email_tokens: EmailTokens,
-    /// The outbox and the bell of the delivery worker (`App::build` starts it).
-    pub mail: Mailer,
-    /// The throttles' buckets in the database, when instances share it (PostgreSQL).
-    pub shared_buckets: Option<SharedBuckets>,
-    pub devices: DeviceCookies,
-    pub trusted_proxies: Arc<[IpAddr]>,
-    /// What `/metrics` reports (`server::metrics`).
-    pub metrics: Metrics,
-    /// Second factors (`second_factor`): the accounts' authenticator apps and recovery
-    /// codes, the logins waiting for one, and the cipher their seeds are stored under.
+    pub mails_per_account: Arc<Throttle<i64>>,
+    /// The buckets in the database, when instances share it (PostgreSQL).
+    pub shared: Option<SharedBuckets>,
+}
+
+/// The outbox with the bell of its delivery worker (`App::build` starts it), and the
+/// secrets of the links the mails carry.
+#[derive(Clone)]
+pub struct Mail {
+    pub mailer: Mailer,
+    pub links: MailLinks,
+}
+
+/// Authenticator apps and recovery codes, the logins waiting for one, and the cipher
+/// their seeds are stored under.
+#[derive(Clone)]
+pub struct SecondFactors {
     pub factors: FactorStore,
-    pub mfa_challenges: MfaChallenges,
-    pub factor_cipher: FactorCipher,
-    /// Passkeys: the relying party (`PUBLIC_URL`; `None` when it is an IP address), the
-    /// registered credentials, and the ceremonies between their start and finish.
-    pub webauthn: Option<webauthn_rs::Webauthn>,
-    pub passkeys: PasskeyStore,
+    pub challenges: MfaChallenges,
+    pub cipher: FactorCipher,
+}
+
+/// The relying party (`PUBLIC_URL`; `None` when it is an IP address), the registered
+/// credentials, and the ceremonies between their start and finish.
+#[derive(Clone)]
+pub struct Passkeys {
+    pub relying_party: Option<webauthn_rs::Webauthn>,
+    pub store: PasskeyStore,
     pub ceremonies: Ceremonies,
 }
 
@@ -82,76 +120,92 @@ impl AppState {
             None if shared => server_keys::shared_signing_key(&database).await?,
             None => data_dir::load_or_create_secret(&config.data_dir)?,
         };
+        let previous_key = config.jwt_previous_secret.as_ref();
         let shared_buckets = shared.then(|| SharedBuckets::new(database.pool().clone()));
+        let metrics = Metrics::new();
+        let pool = database.pool().clone();
+        Ok(Self {
+            accounts: Accounts {
+                users: UserStore::new(&database),
+                hasher: PasswordHasher::new(&config.hashing, metrics.clone()).await?,
+                require_verified_email: config.mail.require_verified_email,
+            },
+            sessions: Sessions {
+                store: SessionStore::new(&database, config.session_ttl, &signing_key, previous_key),
+                access_tokens: TokenIssuer::new(&signing_key, previous_key),
+                devices: DeviceCookies::new(&signing_key),
+                cookies: CookiePolicy {
+                    secure: config.cookie_secure,
+                    max_age: config.session_ttl,
+                },
+            },
+            throttles: Throttles::new(config, shared_buckets),
+            mail: Mail {
+                mailer: Mailer::new(&database, &config.mail),
+                links: MailLinks::new(pool.clone()),
+            },
+            second_factor: SecondFactors {
+                factors: FactorStore::new(pool.clone()),
+                challenges: MfaChallenges::new(pool.clone()),
+                cipher: FactorCipher::new(&signing_key, previous_key),
+            },
+            passkeys: Passkeys {
+                relying_party: passkeys::relying_party(&config.mail.link_base),
+                store: PasskeyStore::new(pool.clone()),
+                ceremonies: Ceremonies::new(pool),
+            },
+            trusted_proxies: config.trusted_proxies.clone().into(),
+            metrics,
+            database,
+        })
+    }
+}
+
+impl Throttles {
+    fn new(config: &Config, shared: Option<SharedBuckets>) -> Self {
         let limits = &config.limits;
         let minute = Duration::from_secs(60);
+        let hour = Duration::from_secs(3600);
         let max_keys = limits.max_tracked_keys;
-        let metrics = Metrics::new();
-        Ok(Self {
-            users: UserStore::new(&database),
-            sessions: SessionStore::new(
-                &database,
-                config.session_ttl,
-                &signing_key,
-                config.jwt_previous_secret.as_ref(),
-            ),
-            cookies: CookiePolicy {
-                secure: config.cookie_secure,
-                max_age: config.session_ttl,
-            },
-            hasher: PasswordHasher::new(&config.hashing, metrics.clone()).await?,
-            tokens: TokenIssuer::new(&signing_key, config.jwt_previous_secret.as_ref()),
-            login_throttle: Arc::new(LoginThrottle::new(limits, shared_buckets.clone())),
-            devices: DeviceCookies::new(&signing_key),
+        Self {
+            login: Arc::new(LoginThrottle::new(limits, shared.clone())),
             auth_requests: Arc::new(Throttle::new(
                 "auth_requests",
                 limits.auth_requests_per_ip_per_minute,
                 minute,
                 max_keys,
-                shared_buckets.clone(),
+                shared.clone(),
             )),
             refreshes_per_session: Arc::new(Throttle::new(
                 "refresh_session",
                 limits.refreshes_per_session_per_minute,
                 minute,
                 max_keys,
-                shared_buckets.clone(),
+                shared.clone(),
             )),
             refreshes_per_network: Arc::new(Throttle::new(
                 "refresh_network",
                 limits.refreshes_per_ip_per_minute,
                 minute,
                 max_keys,
-                shared_buckets.clone(),
+                shared.clone(),
             )),
-            reset_requests_per_address: Arc::new(Throttle::new(
+            mails_per_address: Arc::new(Throttle::new(
                 "reset_address",
                 limits.resets_per_address_per_hour,
-                Duration::from_secs(3600),
+                hour,
                 max_keys,
-                shared_buckets.clone(),
+                shared.clone(),
             )),
-            account_mails: Arc::new(Throttle::new(
+            mails_per_account: Arc::new(Throttle::new(
                 "account_mails",
                 limits.account_mails_per_hour,
-                Duration::from_secs(3600),
+                hour,
                 max_keys,
-                shared_buckets.clone(),
+                shared.clone(),
             )),
-            require_verified_email: config.mail.require_verified_email,
-            email_tokens: EmailTokens::new(database.pool().clone()),
-            mail: Mailer::new(&database, &config.mail),
-            shared_buckets,
-            trusted_proxies: config.trusted_proxies.clone().into(),
-            metrics,
-            factors: FactorStore::new(database.pool().clone()),
-            mfa_challenges: MfaChallenges::new(database.pool().clone()),
-            factor_cipher: FactorCipher::new(&signing_key, config.jwt_previous_secret.as_ref()),
-            webauthn: passkeys::relying_party(&config.mail.link_base),
-            passkeys: PasskeyStore::new(database.pool().clone()),
-            ceremonies: Ceremonies::new(database.pool().clone()),
-            database,
-        })
+            shared,
+        }
     }
 }
 
@@ -164,7 +218,7 @@ mod tests {
     async fn the_database_files_are_private() {
         let t = test_state().await;
         sqlx::query("SELECT COUNT(*) FROM users")
-            .execute(t.state.users.pool())
+            .execute(t.state.accounts.users.pool())
             .await
             .unwrap();
         for name in ["authkit.db", "authkit.db-wal", "authkit.db-shm"] {

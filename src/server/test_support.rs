@@ -1,8 +1,8 @@
 //! For the services' unit tests: a real `AppState` on a fresh SQLite file, no HTTP.
 
-use super::auth::{Principal, SessionIssued, authenticate, login, register};
-use super::config::Config;
-use super::request_meta::{Bearer, RequestMeta};
+use super::http::request_meta::{Bearer, RequestMeta};
+use super::platform::config::Config;
+use super::sessions::{Principal, SessionIssued, authenticate, login, register};
 use super::state::AppState;
 use crate::api::{Password, Role, TokenResponse, User};
 use crate::validation::NewAccount;

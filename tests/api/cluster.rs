@@ -475,7 +475,12 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
             .unwrap()
             .as_secs() as i64
     };
-    let code = |offset: i64| authkit::server::totp::code_at_step(&seed, authkit::server::totp::step_at(now()) + offset);
+    let code = |offset: i64| {
+        authkit::server::second_factor::totp::code_at_step(
+            &seed,
+            authkit::server::second_factor::totp::step_at(now()) + offset,
+        )
+    };
     let enabled = call(
         &c,
         &old,
@@ -581,8 +586,8 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
 // ------------------------------------------------------------------ concurrency in the stores
 
 /// A fresh PostgreSQL database, migrated, for a test that talks to the stores directly.
-async fn store_database(label: &str) -> authkit::server::database::Database {
-    use authkit::server::database::{Backend, Database, DatabaseSettings};
+async fn store_database(label: &str) -> authkit::server::platform::database::Database {
+    use authkit::server::platform::database::{Backend, Database, DatabaseSettings};
     Database::open(&DatabaseSettings {
         url: fresh_postgres_database(&server_url(), label).await,
         backend: Backend::Postgres,
@@ -599,7 +604,7 @@ async fn store_database(label: &str) -> authkit::server::database::Database {
 #[tokio::test]
 async fn the_last_admin_guard_holds_when_demotions_race_on_postgres() {
     use authkit::api::Role;
-    use authkit::server::users::{Guarded, UserStore};
+    use authkit::server::account::users::{Guarded, UserStore};
     use authkit::validation::{Email, Username};
     let database = store_database("guard").await;
     let users = UserStore::new(&database);
@@ -627,8 +632,8 @@ async fn the_last_admin_guard_holds_when_demotions_race_on_postgres() {
 #[tokio::test]
 async fn no_session_from_an_old_password_survives_a_racing_password_change_on_postgres() {
     use authkit::api::Role;
-    use authkit::server::sessions::SessionStore;
-    use authkit::server::users::UserStore;
+    use authkit::server::account::users::UserStore;
+    use authkit::server::sessions::store::SessionStore;
     use authkit::validation::{Email, Username};
     let database = store_database("race").await;
     let users = UserStore::new(&database);

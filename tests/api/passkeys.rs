@@ -253,7 +253,8 @@ async fn an_account_with_a_passkey_is_offered_it_as_the_second_factor() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let code = authkit::server::totp::code_at_step(&seed, authkit::server::totp::step_at(now));
+    let code =
+        authkit::server::second_factor::totp::code_at_step(&seed, authkit::server::second_factor::totp::step_at(now));
     let enabled = app
         .post_with("/auth/totp/enable", Some(&bearer(&token)), None, json!({"code": code}))
         .await;

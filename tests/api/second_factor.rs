@@ -4,7 +4,7 @@
 
 use super::helpers::{PASSWORD, Reply, TestApp, bearer, refresh_cookie};
 use super::mail::wait_for_mails;
-use authkit::server::totp::{code_at_step, step_at};
+use authkit::server::second_factor::totp::{code_at_step, step_at};
 use serde_json::{Value, json};
 
 const ON: &str = "Subject: AuthKit: Two-step verification is on";

@@ -2,7 +2,7 @@
 //! API whatever happens. It refuses cross-site state changes (403), bodies that are not
 //! JSON (415), oversized bodies before reading them (413), bodies that take too long
 //! to arrive (408) and requests whose shape the OpenAPI document does not allow (422,
-//! `super::shape`); turns any error response
+//! `super::schema_check`); turns any error response
 //! that is not already JSON (an unknown path, a wrong method, a timeout, a framework
 //! failure) into `{"detail": ...}`; and marks every answer `Cache-Control: no-store`
 //! (it carries tokens or personal data; RFC 6749 §5.1).
@@ -51,7 +51,7 @@ async fn admit(request: Request, body_timeout: Duration) -> Result<Request, Auth
     let (parts, body) = tokio::time::timeout(body_timeout, read_bounded_body(request))
         .await
         .unwrap_or(Err(AuthError::BodyTimeout))?;
-    super::shape::check(parts.method.as_str(), parts.uri.path(), parts.uri.query(), &body)
+    super::schema_check::check(parts.method.as_str(), parts.uri.path(), parts.uri.query(), &body)
         .map_err(AuthError::Invalid)?;
     Ok(Request::from_parts(parts, Body::from(body)))
 }

@@ -1,5 +1,5 @@
 //! The HTTP application: Leptos pages and server functions on one Axum router, the REST
-//! forms of two operations, the OpenAPI document and `/docs` (`super::openapi`), and the
+//! forms of two operations, the OpenAPI document and `/docs` (`self::openapi`), and the
 //! layers every request passes through.
 //!
 //! - [`guard`]: what `/auth/*` and `/admin/*` accept and how their errors look.
@@ -11,21 +11,27 @@
 //! - [`assets`]: `/pkg/*`, hashed and pre-compressed, cached for a year.
 
 mod assets;
+pub mod client_ip;
+pub mod cookies;
+pub mod edge;
 mod guard;
 mod health;
 mod no_script;
+pub mod openapi;
+pub mod request_meta;
 mod rest;
+mod schema_check;
 mod security_headers;
-mod shape;
+pub mod validation_issues;
 
 pub use assets::{IMMUTABLE, REVALIDATE, built_with_hashed_names};
 pub use guard::MAX_API_BODY_BYTES;
 pub use health::{LIVE_PATH, READY_PATH};
 pub use rest::ROUTES as REST_ROUTES;
 
-use super::config::Config;
 use super::error::AuthError;
-use super::metrics::{RouteNames, count_requests};
+use super::platform::config::Config;
+use super::platform::metrics::{RouteNames, count_requests};
 use super::state::AppState;
 use crate::ui::{App, shell};
 use axum::Router;
@@ -52,14 +58,14 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     let health = health::routes(state.clone());
     let assets = assets::routes(&leptos_options);
     let metrics = if config.metrics_on_main_port {
-        super::metrics::routes(state.clone())
+        super::platform::metrics::routes(state.clone())
     } else {
         Router::new()
     };
     let route_names = Arc::new(route_names(&routes));
     let counting = (state.metrics.clone(), route_names);
     let docs = if config.openapi_docs {
-        super::openapi::routes(&state.cookies.refresh_cookie_name())
+        self::openapi::routes(&state.sessions.cookies.refresh_cookie_name())
     } else {
         Router::new()
     };
@@ -68,7 +74,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     let page_context = {
         let state = state.clone();
         move || {
-            provide_context(crate::ui::PasskeysOn(state.webauthn.is_some()));
+            provide_context(crate::ui::PasskeysOn(state.passkeys.relying_party.is_some()));
             provide_context(state.clone());
             security_headers::use_csp_nonce();
             provide_context(request_language());
@@ -130,9 +136,9 @@ fn route_names(pages: &[leptos_axum::AxumRouteListing]) -> RouteNames {
         .chain([
             health::LIVE_PATH,
             health::READY_PATH,
-            super::metrics::METRICS_PATH,
-            super::openapi::DOCUMENT_PATH,
-            super::openapi::DOCS_PATH,
+            super::platform::metrics::METRICS_PATH,
+            self::openapi::DOCUMENT_PATH,
+            self::openapi::DOCS_PATH,
         ])
         .map(str::to_owned);
     RouteNames::new(pages.chain(server_functions).chain(others))

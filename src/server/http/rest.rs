@@ -4,11 +4,11 @@
 //! functions `delete_account` and `set_user_role`, decoding bodies with the same strict
 //! codec, so both forms behave alike.
 
+use super::request_meta::RequestMeta;
+use super::validation_issues;
 use crate::api::{DeleteAccount, Role, StrictJsonEncoding};
-use crate::server::auth::authenticate;
 use crate::server::error::AuthError;
-use crate::server::issues;
-use crate::server::request_meta::RequestMeta;
+use crate::server::sessions::authenticate;
 use crate::server::state::AppState;
 use crate::server::{account, admin};
 use axum::Router;
@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for RequestMeta {
             peer.ip(),
             &parts.headers,
             &state.trusted_proxies,
-            &state.cookies,
+            &state.sessions.cookies,
         ))
     }
 }
@@ -77,7 +77,11 @@ async fn delete_me(State(state): State<AppState>, meta: RequestMeta, body: Bytes
     };
     match result.await {
         Ok(deleted) => {
-            let cleared = state.cookies.clear().map(|cookie| [(header::SET_COOKIE, cookie)]);
+            let cleared = state
+                .sessions
+                .cookies
+                .clear()
+                .map(|cookie| [(header::SET_COOKIE, cookie)]);
             (cleared, axum::Json(deleted)).into_response()
         }
         Err(error) => error.into_response(),
@@ -88,7 +92,7 @@ async fn set_role(State(state): State<AppState>, meta: RequestMeta, Path(id): Pa
     let result = async {
         let RoleChange { role } = decode(body)?;
         let id = id.parse::<i64>().map_err(|_| {
-            AuthError::Invalid(vec![issues::path(
+            AuthError::Invalid(vec![validation_issues::path(
                 "id",
                 "int_parsing",
                 "Input should be a valid integer, unable to parse string as an integer",

@@ -22,7 +22,7 @@ pub(super) fn use_csp_nonce() {
     }
 }
 
-/// The API documentation (Swagger UI, `super::super::openapi`) runs only its own files
+/// The API documentation (Swagger UI, `super::openapi`) runs only its own files
 /// (no inline script, no other host), but its layout inserts a `<style>` element and its
 /// stylesheet uses `data:` images: its page allows inline styles, nothing more.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -30,7 +30,7 @@ const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
      frame-ancestors 'none'";
 
 fn is_docs_page(path: &str) -> bool {
-    let docs = crate::server::openapi::DOCS_PATH;
+    let docs = super::openapi::DOCS_PATH;
     path == docs || path.strip_prefix(docs).is_some_and(|rest| rest.starts_with('/'))
 }
 

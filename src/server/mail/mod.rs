@@ -8,14 +8,15 @@
 //! path, so no answer waits for SMTP or reveals by its timing whether a mail went out.
 //! [`templates`] holds the texts.
 
+pub mod links;
 pub mod outbox;
 pub mod templates;
 pub mod transport;
 pub mod worker;
 
-use super::config::{Config, MailSettings};
-use super::database::Database;
-use super::email_tokens::{EmailTokens, Purpose};
+use self::links::{MailLinks, Purpose};
+use super::platform::config::{Config, MailSettings};
+use super::platform::database::Database;
 use outbox::Outbox;
 use sqlx::AnyPool;
 use std::sync::Arc;
@@ -69,7 +70,7 @@ impl Mailer {
     ) -> Result<(), sqlx::Error> {
         let ttl = self.ttl(purpose);
         let mut tx = self.pool.begin().await?;
-        let token = EmailTokens::issue(&mut tx, user_id, purpose, to, ttl).await?;
+        let token = MailLinks::issue(&mut tx, user_id, purpose, to, ttl).await?;
         let compose = match purpose {
             Purpose::PasswordReset => templates::password_reset,
             Purpose::VerifyEmail => templates::verify_email,

@@ -5,8 +5,8 @@
 //! delays its message by the lease.
 
 use super::templates::Mail;
-use crate::server::database::{Backend, Database};
-use crate::server::sessions::now_secs;
+use crate::server::platform::database::{Backend, Database};
+use crate::server::sessions::store::now_secs;
 use sqlx::{AnyConnection, AnyPool};
 
 /// A claimed message.

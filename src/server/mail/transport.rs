@@ -1,7 +1,7 @@
 //! Where messages go: an SMTP relay (`SMTP_URL`, through lettre with rustls), or, without
 //! one (development), `.eml` files in `$DATA_DIR/outbox/` that a developer can open.
 
-use crate::server::config::MailSettings;
+use crate::server::platform::config::MailSettings;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -6,7 +6,7 @@
 use super::Mailer;
 use super::outbox::{Outbox, Pending};
 use super::transport::{Transport, message};
-use crate::server::sessions::now_secs;
+use crate::server::sessions::store::now_secs;
 use lettre::message::Mailbox;
 use std::time::Duration;
 

@@ -1,0 +1,140 @@
+//! `MailLinks`: the secrets in links sent by mail. A token is 256 random bits shown only
+//! in the mail; the table keeps its SHA-256, the account, the purpose, the address the
+//! mail went to and the expiry. A token is used by deleting its row in one statement, so
+//! of two concurrent uses exactly one succeeds, and it only works for its own purpose. A
+//! password change or an address change deletes every token of the account.
+
+use crate::server::sessions::store::now_secs;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, AnyPool};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    PasswordReset,
+    /// Proves that the account's address receives mail.
+    VerifyEmail,
+    /// Proves that a new address receives mail, and moves the account to it.
+    ChangeEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::PasswordReset => "password_reset",
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ChangeEmail => "change_email",
+        }
+    }
+}
+
+/// A token that was just used up: whose it was, and the address its mail went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    pub user_id: i64,
+    pub address: String,
+}
+
+fn hashed(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Only the shape we hand out (64 hex digits) is looked up at all.
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[derive(Clone)]
+pub struct MailLinks {
+    pool: AnyPool,
+}
+
+impl MailLinks {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Makes a token for `user_id`, to be mailed to `address` (inside the caller's
+    /// transaction, beside the mail that carries it), and returns it in plain text.
+    pub async fn issue(
+        connection: &mut AnyConnection,
+        user_id: i64,
+        purpose: Purpose,
+        address: &str,
+        ttl: Duration,
+    ) -> Result<String, sqlx::Error> {
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let now = now_secs();
+        // `new_email` holds the address the mail goes to: the new one of an email change.
+        sqlx::query(
+            "INSERT INTO email_tokens (token_hash, user_id, purpose, new_email, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(hashed(&token))
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(address)
+        .bind(now)
+        .bind(now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)))
+        .execute(connection)
+        .await?;
+        Ok(token)
+    }
+
+    /// Whose is this live token? Uses nothing up.
+    pub async fn holder(&self, token: &str, purpose: Purpose) -> Result<Option<i64>, sqlx::Error> {
+        if !well_formed(token) {
+            return Ok(None);
+        }
+        sqlx::query_scalar(
+            "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3",
+        )
+        .bind(hashed(token))
+        .bind(purpose.as_str())
+        .bind(now_secs())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Uses the token up (inside the caller's transaction), if it was live.
+    pub async fn consume(
+        connection: &mut AnyConnection,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<Option<Redeemed>, sqlx::Error> {
+        if !well_formed(token) {
+            return Ok(None);
+        }
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3 \
+             RETURNING user_id, new_email",
+        )
+        .bind(hashed(token))
+        .bind(purpose.as_str())
+        .bind(now_secs())
+        .fetch_optional(connection)
+        .await?;
+        Ok(row.map(|(user_id, address)| Redeemed {
+            user_id,
+            address: address.unwrap_or_default(),
+        }))
+    }
+
+    /// Deletes the tokens that expired before `now` (the hourly purge).
+    pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes every token of the account (its password or its address changed).
+    pub async fn revoke_all(connection: &mut AnyConnection, user_id: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .execute(connection)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

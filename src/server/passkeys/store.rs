@@ -1,0 +1,202 @@
+//! SQL for passkeys: `PasskeyStore` (table `passkeys`, the registered credentials) and
+//! `Ceremonies` (table `webauthn_ceremonies`, a registration or an authentication between
+//! its start and its finish). A ceremony is finished by deleting its row, so it completes
+//! once, on whichever instance the finish reaches.
+
+use crate::server::sessions::store::now_secs;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, AnyPool};
+
+/// How long a browser may take between a ceremony's start and its finish.
+pub const CEREMONY_TTL_SECS: i64 = 5 * 60;
+
+/// A passkey as its owner's list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PasskeyRow {
+    pub credential_id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct PasskeyStore {
+    pool: AnyPool,
+}
+
+impl PasskeyStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Stores a new passkey (inside the caller's transaction, beside its notice): `false`
+    /// if that credential is registered already (to anyone).
+    pub async fn insert(
+        connection: &mut AnyConnection,
+        user_id: i64,
+        credential_id: &str,
+        name: &str,
+        credential: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (credential_id) DO NOTHING",
+        )
+        .bind(credential_id)
+        .bind(user_id)
+        .bind(name)
+        .bind(credential)
+        .bind(now_secs())
+        .execute(connection)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn list(&self, user_id: i64) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT credential_id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 \
+             ORDER BY created_at, credential_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The account's passkeys as stored (webauthn-rs JSON).
+    pub async fn credentials_of(&self, user_id: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT credential FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Whose passkey this is, and the passkey as stored.
+    pub async fn find(&self, credential_id: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT user_id, credential FROM passkeys WHERE credential_id = $1")
+            .bind(credential_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// After a use: the passkey with its new counter, and when it was used.
+    pub async fn used(&self, credential_id: &str, credential: Option<&str>) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE passkeys SET last_used_at = $1, credential = COALESCE($2, credential) WHERE credential_id = $3",
+        )
+        .bind(now_secs())
+        .bind(credential)
+        .bind(credential_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes one of the account's passkeys (inside the caller's transaction): `false` if
+    /// it has none with that id.
+    pub async fn delete(
+        connection: &mut AnyConnection,
+        user_id: i64,
+        credential_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2")
+            .bind(user_id)
+            .bind(credential_id)
+            .execute(connection)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn count(&self, user_id: i64) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await
+    }
+}
+
+/// What a ceremony is for; a ceremony is only finished by the operation that started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Register,
+    SignIn,
+    SecondFactor,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Register => "register",
+            Purpose::SignIn => "sign_in",
+            Purpose::SecondFactor => "second_factor",
+        }
+    }
+}
+
+/// A ceremony taken for its finish: the account it was started for, and the state.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Started {
+    pub user_id: Option<i64>,
+    pub state: String,
+}
+
+fn hashed(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+#[derive(Clone)]
+pub struct Ceremonies {
+    pool: AnyPool,
+}
+
+impl Ceremonies {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Keeps a ceremony's state under `id` (random, or derived from an `mfa_token`),
+    /// replacing one started earlier under the same id.
+    pub async fn keep(&self, id: &str, purpose: Purpose, user_id: Option<i64>, state: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id_hash, purpose, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id_hash) DO UPDATE SET purpose = excluded.purpose, user_id = excluded.user_id, \
+             state = excluded.state, expires_at = excluded.expires_at",
+        )
+        .bind(hashed(id))
+        .bind(purpose.as_str())
+        .bind(user_id)
+        .bind(state)
+        .bind(now_secs() + CEREMONY_TTL_SECS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A fresh ceremony id (256 random bits, 64 hex digits) with its state kept.
+    pub async fn start(&self, purpose: Purpose, user_id: Option<i64>, state: &str) -> Result<String, sqlx::Error> {
+        let id = hex::encode(rand::random::<[u8; 32]>());
+        self.keep(&id, purpose, user_id, state).await?;
+        Ok(id)
+    }
+
+    /// Takes the live ceremony `id` for `purpose`, so that it cannot finish twice.
+    pub async fn take(&self, id: &str, purpose: Purpose) -> Result<Option<Started>, sqlx::Error> {
+        sqlx::query_as(
+            "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 AND purpose = $2 AND expires_at > $3 \
+             RETURNING user_id, state",
+        )
+        .bind(hashed(id))
+        .bind(purpose.as_str())
+        .bind(now_secs())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Deletes the ceremonies that expired before `now` (the hourly purge).
+    pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
