@@ -20,10 +20,12 @@
 //!   - [`passkeys`]: WebAuthn credentials, as a way in and as a second factor.
 //!   - [`mail`]: the outbox, its delivery worker, the texts and the links' secrets.
 //!   - [`throttles`]: leaky buckets in memory and in the database, and the login throttle.
-//! - [`state`]: the [`AppState`] that joins them, built once at start.
+//! - [`state`]: the [`AppState`] that joins them, built once at start; [`api`]: the one
+//!   list of endpoints, joined from the features' `api.rs`.
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod email_address;
 pub mod error;
 pub mod http;

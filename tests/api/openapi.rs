@@ -92,6 +92,46 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
     }
 }
 
+/// The README's endpoint tables (people read them) name exactly the endpoints of the API
+/// list: a row for each, including the twins a row names with "also".
+#[test]
+fn the_readme_tables_and_the_endpoint_list_agree() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let mut in_readme = BTreeSet::new();
+    for row in readme.lines().filter(|line| line.starts_with("| `")) {
+        // The first cell; a `|` inside it is escaped as `\|`, with no spaces around.
+        let cell = row.split(" | ").next().unwrap_or_default();
+        for (index, _) in cell.match_indices('`') {
+            let quoted = &cell[index + 1..];
+            let Some((method, rest)) = quoted.split_once(' ') else {
+                continue;
+            };
+            if !METHODS.contains(&method.to_lowercase().as_str()) {
+                continue;
+            }
+            let path: String = rest.chars().take_while(|c| !matches!(c, '`' | '?' | ' ')).collect();
+            if path.starts_with("/auth/") || path.starts_with("/admin/") {
+                in_readme.insert((method.to_owned(), path));
+            }
+        }
+    }
+    let listed: BTreeSet<(String, String)> = authkit::server::api::endpoints()
+        .iter()
+        .map(|endpoint| (endpoint.method.to_string(), endpoint.path.to_owned()))
+        .collect();
+    assert_eq!(listed.len(), 33, "{listed:?}");
+    assert_eq!(
+        listed.difference(&in_readme).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "in the list, missing from the README's tables"
+    );
+    assert_eq!(
+        in_readme.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "in the README's tables, not in the list"
+    );
+}
+
 #[tokio::test]
 async fn every_operation_documents_its_refusals() {
     let app = TestApp::spawn().await;

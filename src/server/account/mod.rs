@@ -1,6 +1,7 @@
 //! Managing one's own account. Every operation acts on the authenticated [`Principal`]
 //! only: there is no user id to choose, so nobody can reach another user's data here.
 
+pub mod api;
 pub mod hash_memory;
 pub mod password;
 pub mod password_policy;

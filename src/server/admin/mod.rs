@@ -1,6 +1,8 @@
 //! Administration: only for users whose role is `admin`, read from the database on
 //! every request (through [`Principal`]).
 
+pub mod api;
+
 use super::account::users::Guarded;
 use super::error::AuthError;
 use super::http::validation_issues;

@@ -13,6 +13,8 @@
 //! (`ACCOUNT_MAILS_PER_HOUR`), and a new address also against the per-address one that
 //! reset requests use, so neither an account nor many accounts can flood a mailbox.
 
+pub mod api;
+
 use super::account::users::UserStore;
 use super::error::AuthError;
 use super::mail::links::{MailLinks, Purpose};

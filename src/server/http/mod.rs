@@ -19,7 +19,7 @@ mod health;
 mod no_script;
 pub mod openapi;
 pub mod request_meta;
-mod rest;
+pub mod rest;
 mod schema_check;
 mod security_headers;
 pub mod validation_issues;
@@ -129,10 +129,10 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
 /// Every route pattern the router serves, for the request metrics' `route` label.
 fn route_names(pages: &[leptos_axum::AxumRouteListing]) -> RouteNames {
     let pages = pages.iter().map(|page| page.path().to_owned());
-    let server_functions = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned());
-    let others = rest::ROUTES
-        .iter()
-        .map(|(_, path)| *path)
+    let api = crate::server::api::endpoints()
+        .into_iter()
+        .map(|endpoint| endpoint.path);
+    let others = api
         .chain([
             health::LIVE_PATH,
             health::READY_PATH,
@@ -141,7 +141,7 @@ fn route_names(pages: &[leptos_axum::AxumRouteListing]) -> RouteNames {
             self::openapi::DOCS_PATH,
         ])
         .map(str::to_owned);
-    RouteNames::new(pages.chain(server_functions).chain(others))
+    RouteNames::new(pages.chain(others))
 }
 
 /// The language a page is rendered in: the `lang` cookie (a choice made in the UI), else
@@ -158,41 +158,14 @@ fn request_language() -> crate::i18n::Lang {
 }
 
 /// Server functions register themselves through `inventory`, but a linker may drop an
-/// unreferenced registration from a test binary; naming them here makes it certain.
+/// unreferenced registration from a test binary; the endpoint list registers each one.
 fn register_server_functions() {
-    use crate::api::*;
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<Signup>();
-    register_explicit::<Login>();
-    register_explicit::<Me>();
-    register_explicit::<Refresh>();
-    register_explicit::<Logout>();
-    register_explicit::<LogoutAll>();
-    register_explicit::<GetAccount>();
-    register_explicit::<UpdateMe>();
-    register_explicit::<ChangePassword>();
-    register_explicit::<DeleteAccount>();
-    register_explicit::<ListUsers>();
-    register_explicit::<SetUserRole>();
-    register_explicit::<RequestPasswordReset>();
-    register_explicit::<ResetPassword>();
-    register_explicit::<VerifyEmail>();
-    register_explicit::<ResendVerification>();
-    register_explicit::<ChangeEmail>();
-    register_explicit::<ConfirmEmailChange>();
-    register_explicit::<LoginMfa>();
-    register_explicit::<TotpSetup>();
-    register_explicit::<TotpEnable>();
-    register_explicit::<TotpDisable>();
-    register_explicit::<NewRecoveryCodes>();
-    register_explicit::<RemoveSecondFactor>();
-    register_explicit::<LoginMfaPasskey>();
-    register_explicit::<PasskeySignInStart>();
-    register_explicit::<PasskeySignInFinish>();
-    register_explicit::<PasskeyRegisterStart>();
-    register_explicit::<PasskeyRegisterFinish>();
-    register_explicit::<ListPasskeys>();
-    register_explicit::<DeletePasskey>();
+    for register in crate::server::api::endpoints()
+        .iter()
+        .filter_map(|endpoint| endpoint.register)
+    {
+        register();
+    }
 }
 
 /// A panic is a bug: logged, and answered with the same generic body as any other 500.

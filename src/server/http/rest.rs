@@ -28,8 +28,8 @@ use std::net::SocketAddr;
 /// all the API routes the server serves (the OpenAPI drift test compares both lists with
 /// the document).
 pub const ROUTES: [(&str, &str); 2] = [("DELETE", DELETE_ME), ("PATCH", SET_ROLE)];
-const DELETE_ME: &str = "/auth/me";
-const SET_ROLE: &str = "/admin/users/{id}";
+pub const DELETE_ME: &str = "/auth/me";
+pub const SET_ROLE: &str = "/admin/users/{id}";
 
 pub fn routes<S>(state: AppState) -> Router<S> {
     Router::new()

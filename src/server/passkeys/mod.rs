@@ -9,6 +9,7 @@
 //! so a passkey made here is useless on any other site (phishing-resistant). A `PUBLIC_URL`
 //! that is an IP address cannot be an RP id: passkeys are then unavailable.
 
+pub mod api;
 pub mod store;
 
 use self::store::{PasskeyStore, Purpose};

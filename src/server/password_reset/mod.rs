@@ -5,6 +5,8 @@
 //! their own, so neither the answer nor its timing tells whether a mail went out. Asking
 //! is throttled per address and per client network.
 
+pub mod api;
+
 use super::account::users::UserStore;
 use super::error::AuthError;
 use super::http::request_meta::RequestMeta;

@@ -12,6 +12,7 @@
 //! Wrong codes count like wrong passwords: at login against the account's throttle, from the
 //! profile against the session's (`LoginThrottle`).
 
+pub mod api;
 pub mod challenges;
 pub mod cipher;
 pub mod store;

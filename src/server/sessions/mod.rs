@@ -4,6 +4,7 @@
 //! forms) turns what they return into status, cookies and body.
 
 pub mod access_token;
+pub mod api;
 pub mod device;
 pub mod store;
 

@@ -3,7 +3,7 @@
 //! come from the `utoipa-swagger-ui` crate, nothing is loaded from another host).
 //! `OPENAPI_DOCS=false` serves neither.
 //!
-//! The document is assembled from [`endpoints::endpoints`], one row per endpoint, plus the
+//! The document is assembled from [`crate::server::api::endpoints`], one row per endpoint, plus the
 //! answers every endpoint of a kind can give, which are added here in one place: a body
 //! can be too large (413), not JSON (415), slow (408) or invalid (422); a state change
 //! from another site is refused (403); a token can be missing or refused (401, with its
@@ -11,15 +11,17 @@
 //! both with `Retry-After`. Response bodies take their schemas from the types in
 //! `crate::api`; request bodies from the limits in `crate::validation`.
 
-pub mod endpoints;
-mod schemas;
+pub mod endpoint;
+pub mod schemas;
 
 use crate::api::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, Loc, LoggedOut, PasskeyInfo, PasskeyList,
     PasskeyOptions, PasskeyRequest, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment, User,
     UserPage, ValidationIssue,
 };
-use endpoints::{Caller, Endpoint, endpoints};
+use crate::server::api::endpoints;
+use axum::http::Method;
+use endpoint::{Caller, Endpoint};
 use schemas::{ErrorBody, HTTPValidationError};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -58,7 +60,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(refresh_cookie: &str) -> axum::R
 pub fn document(refresh_cookie: &str) -> OpenApi {
     let mut paths = PathsBuilder::new().build();
     for endpoint in endpoints() {
-        paths.add_path_operation(endpoint.path, vec![method(endpoint.method)], operation(&endpoint));
+        paths.add_path_operation(endpoint.path, vec![method(&endpoint.method)], operation(&endpoint));
     }
     OpenApiBuilder::new()
         .info(
@@ -79,7 +81,7 @@ pub fn document(refresh_cookie: &str) -> OpenApi {
                 ("auth", "The FastAPI service's three endpoints"),
                 ("sessions", "Staying logged in and logging out"),
                 ("account", "One's own account"),
-                ("recovery", "Forgotten passwords"),
+                ("password reset", "Forgotten passwords"),
                 ("email", "Verifying and changing the address"),
                 ("second factor", "Authenticator apps and recovery codes"),
                 (
@@ -97,18 +99,18 @@ pub fn document(refresh_cookie: &str) -> OpenApi {
         .build()
 }
 
-fn method(name: &str) -> HttpMethod {
-    match name {
-        "GET" => HttpMethod::Get,
-        "PATCH" => HttpMethod::Patch,
-        "DELETE" => HttpMethod::Delete,
+fn method(method: &Method) -> HttpMethod {
+    match *method {
+        Method::GET => HttpMethod::Get,
+        Method::PATCH => HttpMethod::Patch,
+        Method::DELETE => HttpMethod::Delete,
         _ => HttpMethod::Post,
     }
 }
 
 fn operation(endpoint: &Endpoint) -> utoipa::openapi::path::Operation {
     let mut operation = OperationBuilder::new()
-        .operation_id(Some(endpoint.id))
+        .operation_id(Some(endpoint.id.as_str()))
         .summary(Some(endpoint.summary))
         .tag(endpoint.tag);
     for param in &endpoint.params {
