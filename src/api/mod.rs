@@ -51,7 +51,7 @@ pub async fn signup(email: String, password: Password, username: String) -> Resu
 #[server(prefix = "/auth", endpoint = "login", input = ApiJson, output = Json, client = BearerClient)]
 pub async fn login(email: String, password: Password) -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(sessions::login(edge.state(), edge.meta(), email, password).await)
+    edge.answer_login(sessions::login(edge.state(), edge.meta(), email, password).await)
 }
 
 /// `GET /auth/me` with `Authorization: Bearer <token>` → 200 `{"id","email","username"}`.
@@ -148,7 +148,7 @@ pub async fn login_mfa(
         let proof = second_factor::Proof::from_fields(code, recovery_code, passkey)?;
         second_factor::finish_login(edge.state(), edge.meta(), mfa_token, proof).await
     };
-    edge.answer_with_session(result.await)
+    edge.answer_login(result.await)
 }
 
 /// `POST /auth/login/mfa/passkey` `{"mfa_token"}` → 200 `{"options"}`: the options for
@@ -179,7 +179,7 @@ pub async fn passkey_sign_in_finish(
     credential: serde_json::Value,
 ) -> Result<TokenResponse, ApiError> {
     let edge = Edge::begin().await?;
-    edge.answer_with_session(passkeys::sign_in_finish(edge.state(), edge.meta(), ceremony_id, credential).await)
+    edge.answer_login(passkeys::sign_in_finish(edge.state(), edge.meta(), ceremony_id, credential).await)
 }
 
 /// `POST /auth/passkeys/register/start` `{"password"}` (Bearer) → 200 `{"ceremony_id","options"}`

@@ -52,6 +52,8 @@ pub async fn log_in(state: &AppState, email: &str) -> SessionIssued<TokenRespons
     login(state, &meta(), email.to_owned(), Password::new(PASSWORD))
         .await
         .expect("logged in")
+        .into_session()
+        .expect("no second factor")
 }
 
 /// The principal behind an access token, as the edge would find it.

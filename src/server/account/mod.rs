@@ -93,8 +93,8 @@ mod tests {
         create_user(&t.state, "pw@example.com", Role::User).await;
         let meta = meta();
         let log_in = |password: &'static str| login(&t.state, &meta, "pw@example.com".into(), Password::new(password));
-        let here = log_in(PASSWORD).await.unwrap();
-        let elsewhere = log_in(PASSWORD).await.unwrap();
+        let here = log_in(PASSWORD).await.unwrap().into_session().unwrap();
+        let elsewhere = log_in(PASSWORD).await.unwrap().into_session().unwrap();
         let principal = principal_of(&t.state, &here).await;
 
         let wrong = change_password(

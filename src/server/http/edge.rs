@@ -5,8 +5,9 @@
 //! response: status and headers for an error, the refresh cookie for a session.
 
 use super::request_meta::RequestMeta;
-use crate::api::{ApiError, User};
+use crate::api::{ApiError, TokenResponse, User};
 use crate::server::error::{AuthError, ErrorReply};
+use crate::server::sessions::login::LoginStep;
 use crate::server::sessions::store::RefreshToken;
 use crate::server::sessions::{Principal, SessionIssued, SignedUp, authenticate};
 use crate::server::state::AppState;
@@ -69,6 +70,13 @@ impl Edge {
     /// the cookie, the body to the client.
     pub fn answer_with_session<T>(&self, result: Result<SessionIssued<T>, AuthError>) -> Result<T, ApiError> {
         self.answer(result).map(|issued| self.deliver(issued))
+    }
+
+    /// A login: a session, or the 401 `Second factor required` whose `mfa_token` the
+    /// client finishes the login with.
+    pub fn answer_login(&self, result: Result<LoginStep, AuthError>) -> Result<TokenResponse, ApiError> {
+        let issued = result.and_then(|step| step.into_session().map_err(AuthError::SecondFactorRequired));
+        self.answer_with_session(issued)
     }
 
     /// A refresh: a renewed session, or with `None` (nothing to renew) 204 No Content.

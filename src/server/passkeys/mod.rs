@@ -17,9 +17,10 @@ use super::error::AuthError;
 use super::http::request_meta::RequestMeta;
 use super::mail::outbox::Outbox;
 use super::mail::{templates, templates::FactorChange};
-use super::sessions::{Principal, SessionIssued, confirm_password, login_outcome, start_session, throttle_client};
+use super::sessions::login::{self, LoginStep};
+use super::sessions::{Principal, confirm_password, throttle_client};
 use super::state::AppState;
-use crate::api::{Deleted, PasskeyInfo, PasskeyList, PasskeyOptions, Password, TokenResponse};
+use crate::api::{Deleted, PasskeyInfo, PasskeyList, PasskeyOptions, Password};
 use crate::validation::PasskeyName;
 use serde_json::Value;
 use webauthn_rs::prelude::*;
@@ -243,10 +244,8 @@ pub async fn sign_in_finish(
     meta: &RequestMeta,
     ceremony_id: String,
     sent: Value,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let result = sign_in(state, meta, ceremony_id, sent).await;
-    state.metrics.record_login(login_outcome(&result));
-    result
+) -> Result<LoginStep, AuthError> {
+    login::counted(state, sign_in(state, meta, ceremony_id, sent)).await
 }
 
 #[tracing::instrument(name = "passkey_sign_in", skip_all, fields(user_id))]
@@ -255,7 +254,7 @@ async fn sign_in(
     meta: &RequestMeta,
     ceremony_id: String,
     sent: Value,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
+) -> Result<LoginStep, AuthError> {
     let webauthn = webauthn(state)?;
     throttle_client(state, meta).await?;
     let answer: PublicKeyCredential = credential(sent)?;
@@ -299,10 +298,8 @@ async fn sign_in(
         super::sessions::refuse_unverified(state, &user).await;
         return Err(AuthError::EmailNotVerified);
     }
-    let mut issued = start_session(state, user.id, &user.password_hash).await?;
-    issued.device_token = Some(state.sessions.devices.issue(&user.email)?);
     tracing::debug!("user signed in with a passkey");
-    Ok(issued)
+    LoginStep::session(state, user.id, &user.email, &user.password_hash).await
 }
 
 /// The ceremony id of a login's second step by passkey: derived from its `mfa_token`, so

@@ -24,29 +24,24 @@ use super::error::AuthError;
 use super::http::request_meta::RequestMeta;
 use super::mail::outbox::Outbox;
 use super::mail::{templates, templates::FactorChange};
+use super::sessions::login::{self, LoginStep};
 use super::sessions::store::now_secs;
-use super::sessions::{Principal, SessionIssued, confirm_password, login_outcome, start_session, throttle_client};
+use super::sessions::{Principal, confirm_password, throttle_client};
 use super::state::AppState;
 use super::throttles::login::Source;
-use crate::api::{FactorRemoved, MfaChallenge, Password, RecoveryCodes, TokenResponse, TotpEnrolment};
+use crate::api::{FactorRemoved, MfaChallenge, Password, RecoveryCodes, TotpEnrolment};
 
 /// The right password of an account with a second factor: a pending login instead of a
 /// session. `password_hash` is the credential just verified; the session is tied to it.
 /// `methods` names what can finish it: the app's code and a recovery code always, a
 /// passkey when the account has one.
-pub async fn challenge(state: &AppState, user_id: i64, password_hash: &str) -> AuthError {
-    let issued = async {
-        let mut methods = vec!["totp".to_owned(), "recovery_code".to_owned()];
-        if state.passkeys.relying_party.is_some() && state.passkeys.store.count(user_id).await? > 0 {
-            methods.push("passkey".to_owned());
-        }
-        let mfa_token = state.second_factor.challenges.issue(user_id, password_hash).await?;
-        Ok::<_, sqlx::Error>(MfaChallenge { mfa_token, methods })
-    };
-    match issued.await {
-        Ok(challenge) => AuthError::SecondFactorRequired(challenge),
-        Err(e) => AuthError::from(e),
+pub async fn challenge(state: &AppState, user_id: i64, password_hash: &str) -> Result<MfaChallenge, AuthError> {
+    let mut methods = vec!["totp".to_owned(), "recovery_code".to_owned()];
+    if state.passkeys.relying_party.is_some() && state.passkeys.store.count(user_id).await? > 0 {
+        methods.push("passkey".to_owned());
     }
+    let mfa_token = state.second_factor.challenges.issue(user_id, password_hash).await?;
+    Ok(MfaChallenge { mfa_token, methods })
 }
 
 /// How the second step of a login proves the factor.
@@ -94,19 +89,17 @@ pub async fn finish_login(
     meta: &RequestMeta,
     mfa_token: String,
     proof: Proof,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let result = check_code_and_start(state, meta, mfa_token, proof).await;
-    state.metrics.record_login(login_outcome(&result));
-    result
+) -> Result<LoginStep, AuthError> {
+    login::counted(state, check_code(state, meta, mfa_token, proof)).await
 }
 
 #[tracing::instrument(name = "login_mfa", skip_all, fields(user_id))]
-async fn check_code_and_start(
+async fn check_code(
     state: &AppState,
     meta: &RequestMeta,
     mfa_token: String,
     proof: Proof,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
+) -> Result<LoginStep, AuthError> {
     throttle_client(state, meta).await?;
     let pending = state
         .second_factor
@@ -121,18 +114,10 @@ async fn check_code_and_start(
         .find_by_id(pending.user_id)
         .await?
         .ok_or(AuthError::LoginExpired)?;
-    let source = match meta
-        .device_token
-        .as_deref()
-        .and_then(|t| state.sessions.devices.verify(t, &user.email))
-    {
-        Some(device) => Source::Device(device),
-        None => Source::Network(meta.network()),
-    };
     let attempt = state
         .throttles
         .login
-        .begin(&user.email, source)
+        .begin(&user.email, login::source(state, meta, &user.email))
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
@@ -143,10 +128,8 @@ async fn check_code_and_start(
     if !state.second_factor.challenges.consume(&mfa_token).await? {
         return Err(AuthError::LoginExpired);
     }
-    let mut issued = start_session(state, user.id, &pending.password_hash).await?;
-    issued.device_token = Some(state.sessions.devices.issue(&user.email)?);
     tracing::debug!("user logged in with a second factor");
-    Ok(issued)
+    LoginStep::session(state, user.id, &user.email, &pending.password_hash).await
 }
 
 /// Does `proof` hold for the account's second factor? A right code is used up here. A

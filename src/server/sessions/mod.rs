@@ -6,8 +6,10 @@
 pub mod access_token;
 pub mod api;
 pub mod device;
+pub mod login;
 pub mod store;
 
+use self::login::LoginStep;
 use self::store::{IssuedSession, RefreshRefused, RefreshToken};
 use super::account::password::PasswordHasher;
 use super::account::password_policy::check_not_guessable;
@@ -256,42 +258,23 @@ pub async fn signup(
     }))
 }
 
-/// Logs in, and counts the outcome (`authkit_logins_total`).
+/// Logs in with a password, and counts the outcome (`authkit_logins_total`).
 pub async fn login(
     state: &AppState,
     meta: &RequestMeta,
     email: String,
     password: Password,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
-    let result = check_password_and_start(state, meta, email, password).await;
-    state.metrics.record_login(login_outcome(&result));
-    result
-}
-
-pub(super) fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
-    match result {
-        Ok(_) => "success",
-        Err(AuthError::InvalidCredentials) => "invalid_credentials",
-        Err(AuthError::TooManyRequests(_)) => "throttled",
-        Err(AuthError::EmailNotVerified) => "email_not_verified",
-        Err(AuthError::SecondFactorRequired(_)) => "second_factor_required",
-        Err(AuthError::InvalidCode) => "invalid_code",
-        Err(AuthError::LoginExpired | AuthError::CeremonyExpired) => "expired",
-        Err(AuthError::PasskeyRefused) => "passkey_refused",
-        Err(AuthError::PasskeysUnavailable) => "unavailable",
-        Err(AuthError::Invalid(_) | AuthError::InvalidField(_)) => "invalid_input",
-        Err(AuthError::Overloaded | AuthError::Unavailable) => "unavailable",
-        Err(_) => "error",
-    }
+) -> Result<LoginStep, AuthError> {
+    login::counted(state, check_password(state, meta, email, password)).await
 }
 
 #[tracing::instrument(name = "login", skip_all, fields(user_id))]
-async fn check_password_and_start(
+async fn check_password(
     state: &AppState,
     meta: &RequestMeta,
     email: String,
     password: Password,
-) -> Result<SessionIssued<TokenResponse>, AuthError> {
+) -> Result<LoginStep, AuthError> {
     throttle_client(state, meta).await?;
     // Both fields are checked, and both refusals told at once.
     let (email, password_check) = (Email::parse(&email), check_login_password(password.expose()));
@@ -309,18 +292,10 @@ async fn check_password_and_start(
     // about whether an account exists. A browser that has logged in to this account
     // before is counted on its own, so strangers cannot lock its owner out.
     let account = email.as_str().to_owned();
-    let source = match meta
-        .device_token
-        .as_deref()
-        .and_then(|t| state.sessions.devices.verify(t, &account))
-    {
-        Some(device) => Source::Device(device),
-        None => Source::Network(meta.network()),
-    };
     let attempt = state
         .throttles
         .login
-        .begin(&account, source)
+        .begin(&account, login::source(state, meta, &account))
         .await?
         .map_err(AuthError::TooManyRequests)?;
     let checked = verify_credentials(state, &email, &password).await;
@@ -375,12 +350,11 @@ async fn check_password_and_start(
     // With a second factor on, the right password starts no session: the login waits,
     // as a 401 carrying an `mfa_token`, for `POST /auth/login/mfa`.
     if second_factor {
-        return Err(super::second_factor::challenge(state, user_id, &credential).await);
+        let challenge = super::second_factor::challenge(state, user_id, &credential).await?;
+        return Ok(LoginStep::SecondFactor(challenge));
     }
-    let mut issued = start_session(state, user_id, &credential).await?;
-    issued.device_token = Some(state.sessions.devices.issue(&account)?);
     tracing::debug!("user logged in");
-    Ok(issued)
+    LoginStep::session(state, user_id, &account, &credential).await
 }
 
 /// The right password for an unverified address, while verification is required: the
@@ -478,7 +452,9 @@ mod tests {
 
         let issued = login(&t.state, &meta(), " ANN@example.com ".into(), Password::new(PASSWORD))
             .await
-            .expect("logged in");
+            .expect("logged in")
+            .into_session()
+            .expect("no second factor");
         assert_eq!(issued.body.token_type, "bearer");
         let principal = principal_of(&t.state, &issued).await;
         assert_eq!(principal.user.id, user.id);
