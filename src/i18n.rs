@@ -12,6 +12,8 @@
 //! The table is plain code: no build script, no locale files to fetch, and a few
 //! kilobytes in the WASM.
 
+use crate::api::{ApiError, ErrorCode};
+
 /// A language of the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Lang {
@@ -102,12 +104,6 @@ pub fn translate_message(lang: Lang, message: &str) -> String {
     if let Some(known) = korean(message) {
         return known.to_owned();
     }
-    if let Some(secs) = message
-        .strip_prefix("Too many attempts. Try again in ")
-        .and_then(|rest| rest.strip_suffix(" seconds."))
-    {
-        return format!("시도가 너무 많습니다. {secs}초 후에 다시 시도하세요.");
-    }
     // The dictionary check adds zxcvbn's own (English) advice after its first sentence.
     if message.starts_with("This password is too common or easy to guess.") {
         return "너무 흔하거나 추측하기 쉬운 비밀번호입니다.".to_owned();
@@ -116,7 +112,59 @@ pub fn translate_message(lang: Lang, message: &str) -> String {
     message.to_owned()
 }
 
-/// The Korean of an English text of the UI or of the API.
+/// An error of the API in `lang`, chosen by its `code`: the code is stable, `detail`'s
+/// English wording may change. A code without a text of its own (a refused input, whose
+/// entries are the input rules' messages; a browser's passkey dialog) goes by its message.
+pub fn error_text(lang: Lang, error: &ApiError) -> String {
+    if lang == Lang::En {
+        return error.detail.clone();
+    }
+    if error.code == ErrorCode::TooManyRequests {
+        let seconds: String = error.detail.chars().filter(char::is_ascii_digit).collect();
+        return format!("시도가 너무 많습니다. {seconds}초 후에 다시 시도하세요.");
+    }
+    match korean_error(error.code) {
+        Some(text) => text.to_owned(),
+        None => translate_message(lang, &error.detail),
+    }
+}
+
+/// The Korean of an error, by its code.
+fn korean_error(code: ErrorCode) -> Option<&'static str> {
+    Some(match code {
+        ErrorCode::PasskeyRefused => "패스키를 확인할 수 없습니다",
+        ErrorCode::PasskeyTaken => "이미 등록된 패스키입니다",
+        ErrorCode::UnknownPasskey => "그런 패스키가 없습니다",
+        ErrorCode::CeremonyExpired => "패스키 요청이 만료되었습니다. 다시 시도하세요.",
+        ErrorCode::NoPasskeys => "이 계정에 등록된 패스키가 없습니다",
+        ErrorCode::PasskeysUnavailable => "이 서버에서는 패스키를 쓸 수 없습니다",
+        ErrorCode::InvalidCode => "코드가 올바르지 않습니다",
+        ErrorCode::LoginExpired => "로그인이 만료되었습니다. 다시 로그인하세요.",
+        ErrorCode::SecondFactorAlreadyOn => "2단계 인증이 이미 켜져 있습니다",
+        ErrorCode::SecondFactorNotOn => "2단계 인증이 켜져 있지 않습니다",
+        ErrorCode::NoSetupPending => "먼저 2단계 인증을 설정하세요",
+        ErrorCode::SecondFactorRequired => "2단계 인증이 필요합니다",
+        ErrorCode::EmailTaken => "이미 가입된 이메일입니다",
+        ErrorCode::InvalidCredentials => "이메일 또는 비밀번호가 올바르지 않습니다",
+        ErrorCode::WrongPassword => "비밀번호가 올바르지 않습니다",
+        ErrorCode::CrossSiteRequest => "다른 사이트에서 보낸 요청은 거부됩니다",
+        ErrorCode::UnknownUser => "그런 사용자가 없습니다",
+        ErrorCode::InvalidLink => "잘못되었거나 만료된 링크입니다",
+        ErrorCode::EmailNotVerified => "이메일이 인증되지 않았습니다",
+        ErrorCode::EmailAlreadyVerified => "이메일이 이미 인증되었습니다",
+        ErrorCode::LastAdmin => "관리자는 항상 한 명 이상 있어야 합니다. 먼저 다른 사람을 관리자로 지정하세요",
+        ErrorCode::NotAuthenticated => "로그인이 필요합니다",
+        ErrorCode::InvalidToken => "인증 정보를 확인할 수 없습니다",
+        ErrorCode::Overloaded => "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
+        ErrorCode::Unavailable => "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
+        ErrorCode::InternalError => "서버 내부 오류",
+        ErrorCode::NetworkError => "서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.",
+        ErrorCode::UnexpectedResponse => "서버가 예상하지 못한 응답을 보냈습니다. 다시 시도하세요.",
+        _ => return None,
+    })
+}
+
+/// The Korean of an English text of the UI, of the input rules, or of a 202's `detail`.
 pub fn korean(english: &str) -> Option<&'static str> {
     Some(match english {
         // The top bar and the start page.
@@ -314,44 +362,8 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "Passkey name must not contain invisible formatting characters" => {
             "패스키 이름에 보이지 않는 서식 문자를 쓸 수 없습니다"
         }
-        // The API's messages (`detail`, and a 422 entry's `msg`) as documented.
-        "Passkey not recognised" => "패스키를 확인할 수 없습니다",
-        "This passkey is registered already" => "이미 등록된 패스키입니다",
-        "No such passkey" => "그런 패스키가 없습니다",
-        "This passkey request has expired. Try again." => "패스키 요청이 만료되었습니다. 다시 시도하세요.",
-        "No passkey is registered for this account" => "이 계정에 등록된 패스키가 없습니다",
-        "Passkeys are not available on this server" => "이 서버에서는 패스키를 쓸 수 없습니다",
+        // The messages of the input rules (a 422 entry's `msg`), and the `detail` of a 202.
         "Send exactly one of code, recovery_code and passkey" => "code, recovery_code, passkey 중 하나만 보내세요",
-        "Invalid code" => "코드가 올바르지 않습니다",
-        "This login has expired. Log in again." => "로그인이 만료되었습니다. 다시 로그인하세요.",
-        "Two-step verification is already on" => "2단계 인증이 이미 켜져 있습니다",
-        "Two-step verification is not on" => "2단계 인증이 켜져 있지 않습니다",
-        "Set up two-step verification first" => "먼저 2단계 인증을 설정하세요",
-        "Second factor required" => "2단계 인증이 필요합니다",
-        "Email already registered" => "이미 가입된 이메일입니다",
-        "Incorrect email or password" => "이메일 또는 비밀번호가 올바르지 않습니다",
-        "Incorrect password" => "비밀번호가 올바르지 않습니다",
-        "Cross-site request refused" => "다른 사이트에서 보낸 요청은 거부됩니다",
-        "No such user" => "그런 사용자가 없습니다",
-        "Invalid or expired link" => "잘못되었거나 만료된 링크입니다",
-        "Email not verified" => "이메일이 인증되지 않았습니다",
-        "Email already verified" => "이메일이 이미 인증되었습니다",
-        "There must always be at least one admin: make someone else an admin first" => {
-            "관리자는 항상 한 명 이상 있어야 합니다. 먼저 다른 사람을 관리자로 지정하세요"
-        }
-        "Not authenticated" => "로그인이 필요합니다",
-        "Could not validate credentials" => "인증 정보를 확인할 수 없습니다",
-        "The server is busy. Please try again in a moment." => "서버가 바쁩니다. 잠시 후 다시 시도하세요.",
-        "The service is temporarily unavailable. Please try again in a moment." => {
-            "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도하세요."
-        }
-        "Internal server error" => "서버 내부 오류",
-        "Could not reach the server. Check your connection and try again." => {
-            "서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요."
-        }
-        "The server sent an unexpected response. Please try again." => {
-            "서버가 예상하지 못한 응답을 보냈습니다. 다시 시도하세요."
-        }
         "A verification link is on its way" => "인증 링크를 보냈습니다",
         "A confirmation link is on its way to the new address" => "새 주소로 확인 링크를 보냈습니다",
         "If that address has an account, a reset link is on its way" => {
@@ -401,20 +413,26 @@ mod tests {
     }
 
     #[test]
-    fn server_messages_are_translated_numbers_and_all() {
+    fn api_errors_are_translated_by_their_code_not_their_wording() {
+        let reworded = ApiError::new(ErrorCode::InvalidCredentials, "Wrong e-mail or password");
         assert_eq!(
-            translate_message(Lang::Ko, "Incorrect email or password"),
+            error_text(Lang::Ko, &reworded),
             "이메일 또는 비밀번호가 올바르지 않습니다"
         );
+        assert_eq!(error_text(Lang::En, &reworded), "Wrong e-mail or password");
+        let throttled = ApiError::new(
+            ErrorCode::TooManyRequests,
+            "Too many attempts. Try again in 30 seconds.",
+        );
         assert_eq!(
-            translate_message(Lang::Ko, "Too many attempts. Try again in 30 seconds."),
+            error_text(Lang::Ko, &throttled),
             "시도가 너무 많습니다. 30초 후에 다시 시도하세요."
         );
-        assert_eq!(
-            translate_message(Lang::En, "Incorrect email or password"),
-            "Incorrect email or password"
-        );
-        assert_eq!(translate_message(Lang::Ko, "something new"), "something new");
+        // No text of its own: the message, translated if it is one of the input rules'.
+        let unknown = ApiError::new(ErrorCode::Unknown, "something new");
+        assert_eq!(error_text(Lang::Ko, &unknown), "something new");
+        let rule = ApiError::new(ErrorCode::ValidationFailed, "Enter a valid email address");
+        assert_eq!(error_text(Lang::Ko, &rule), "올바른 이메일 주소를 입력하세요");
     }
 
     /// Every `tr("…")` of the UI has its Korean, so no page shows English by mistake.

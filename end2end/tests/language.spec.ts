@@ -3,7 +3,7 @@ import { gotoHydrated, recordPageErrors, signUpViaApi, type User } from './suppo
 
 // The UI in English and Korean: chosen from Accept-Language (the browser's locale), switched
 // from the top bar without a reload, remembered in a cookie; the server's messages are shown
-// translated while the API keeps its English `detail`.
+// translated (by the error's `code`) while the API keeps its English `detail`.
 
 function newUser(): User {
   const suffix = `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
@@ -43,7 +43,7 @@ test.describe('a Korean browser', () => {
       page.waitForResponse('**/auth/login'),
       page.getByRole('button', { name: '로그인', exact: true }).click(),
     ]);
-    expect(await answer.json()).toEqual({ detail: 'Incorrect email or password' });
+    expect(await answer.json()).toEqual({ detail: 'Incorrect email or password', code: 'invalid_credentials' });
     await expect(page.getByRole('alert').filter({ hasText: '올바르지' })).toHaveText(
       '이메일 또는 비밀번호가 올바르지 않습니다',
     );

@@ -14,7 +14,7 @@ mod types;
 
 pub use client::{BearerClient, on_token_refused, set_bearer_token};
 pub use codec::{ApiJson, ApiPatchJson, BodyError, JsonOrNoContent, OptionalJsonEncoding, StrictJsonEncoding};
-pub use error::{ApiError, Loc, MfaChallenge, ValidationIssue};
+pub use error::{ApiError, ErrorCode, Loc, MfaChallenge, ValidationIssue};
 pub use types::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, LoggedOut, PasskeyInfo, PasskeyList,
     PasskeyOptions, PasskeyRequest, Password, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment,

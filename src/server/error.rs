@@ -6,7 +6,7 @@
 
 use super::account::password::HashError;
 use super::account::users::EmailWriteError;
-use crate::api::{ApiError, MfaChallenge, ValidationIssue};
+use crate::api::{ApiError, ErrorCode, MfaChallenge, ValidationIssue};
 use crate::validation::FieldError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -163,6 +163,49 @@ impl AuthError {
         }
     }
 
+    /// The stable code beside `detail` (`crate::api::ErrorCode`).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Invalid(_) | AuthError::InvalidField(_) => ErrorCode::ValidationFailed,
+            AuthError::EmailTaken => ErrorCode::EmailTaken,
+            AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AuthError::WrongPassword => ErrorCode::WrongPassword,
+            AuthError::Forbidden => ErrorCode::Forbidden,
+            AuthError::CrossSiteRequest => ErrorCode::CrossSiteRequest,
+            AuthError::UnknownUser => ErrorCode::UnknownUser,
+            AuthError::InvalidLink => ErrorCode::InvalidLink,
+            AuthError::EmailNotVerified => ErrorCode::EmailNotVerified,
+            AuthError::AlreadyVerified => ErrorCode::EmailAlreadyVerified,
+            AuthError::LastAdmin => ErrorCode::LastAdmin,
+            AuthError::SecondFactorRequired(_) => ErrorCode::SecondFactorRequired,
+            AuthError::InvalidCode => ErrorCode::InvalidCode,
+            AuthError::LoginExpired => ErrorCode::LoginExpired,
+            AuthError::SecondFactorAlreadyOn => ErrorCode::SecondFactorAlreadyOn,
+            AuthError::SecondFactorNotOn => ErrorCode::SecondFactorNotOn,
+            AuthError::NoSetupPending => ErrorCode::NoSetupPending,
+            AuthError::PasskeysUnavailable => ErrorCode::PasskeysUnavailable,
+            AuthError::PasskeyRefused => ErrorCode::PasskeyRefused,
+            AuthError::PasskeyTaken => ErrorCode::PasskeyTaken,
+            AuthError::UnknownPasskey => ErrorCode::UnknownPasskey,
+            AuthError::CeremonyExpired => ErrorCode::CeremonyExpired,
+            AuthError::NoPasskeys => ErrorCode::NoPasskeys,
+            AuthError::MissingToken => ErrorCode::NotAuthenticated,
+            AuthError::InvalidToken(_) | AuthError::RefreshRefused(_) => ErrorCode::InvalidToken,
+            AuthError::TooManyRequests(_) => ErrorCode::TooManyRequests,
+            AuthError::Overloaded => ErrorCode::Overloaded,
+            AuthError::Unavailable => ErrorCode::Unavailable,
+            AuthError::BodyTooLarge => ErrorCode::BodyTooLarge,
+            AuthError::NotJson => ErrorCode::NotJson,
+            AuthError::BodyTimeout => ErrorCode::BodyTimeout,
+            AuthError::UnreadableBody => ErrorCode::UnreadableBody,
+            AuthError::Framework(StatusCode::NOT_FOUND) => ErrorCode::NotFound,
+            AuthError::Framework(StatusCode::METHOD_NOT_ALLOWED) => ErrorCode::MethodNotAllowed,
+            AuthError::Framework(StatusCode::SERVICE_UNAVAILABLE) => ErrorCode::Unavailable,
+            AuthError::Framework(_) => ErrorCode::HttpError,
+            AuthError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
     /// RFC 6750 §3: a 401 names the scheme, and says `invalid_token` when a token was
     /// presented and refused.
     fn www_authenticate(&self) -> Option<&'static str> {
@@ -271,10 +314,10 @@ impl ErrorReply {
             AuthError::Invalid(issues) => ApiError::invalid(issues.clone()),
             AuthError::InvalidField(field) => ApiError::invalid(vec![field.clone().into()]),
             AuthError::SecondFactorRequired(challenge) => ApiError {
-                challenge: Some(challenge.clone()),
-                ..ApiError::new(error.to_string())
+                challenge: Some(Box::new(challenge.clone())),
+                ..ApiError::new(error.code(), error.to_string())
             },
-            other => ApiError::new(other.to_string()),
+            other => ApiError::new(other.code(), other.to_string()),
         };
         match &error {
             AuthError::Internal(cause) => {

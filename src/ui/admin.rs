@@ -123,7 +123,7 @@ fn UserList(me: Account) -> impl IntoView {
                 }
                     .into_any()
             }
-            Some(Err(e)) => view! { <p class="alert">{e.detail}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="alert">{super::tr_error(&e)}</p> }.into_any(),
             None => view! { <p class="muted">{tr("Loading users…")}</p> }.into_any(),
         }}
     }

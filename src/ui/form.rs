@@ -141,7 +141,7 @@ where
                 error.set((!elsewhere.is_empty()).then(|| elsewhere.join(" ")));
                 refused.set(Some(e));
             }
-            Some(Err(e)) => error.set(Some(e.detail)),
+            Some(Err(e)) => error.set(Some(super::tr_error(&e))),
             None => {}
         });
         Self {

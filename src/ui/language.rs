@@ -109,6 +109,11 @@ pub fn tr_with(text: &'static str, placeholder: &str, value: &str) -> String {
     tr(text).replace(placeholder, value)
 }
 
+/// An error of the API in the current language, by its code (`crate::i18n::error_text`).
+pub fn tr_error(error: &crate::api::ApiError) -> String {
+    crate::i18n::error_text(current(), error)
+}
+
 /// A message from the server or the input rules, in the current language.
 pub fn tr_message(message: &str) -> String {
     translate_message(current(), message)

@@ -4,8 +4,8 @@
 use super::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use super::{Session, tr, webauthn};
 use crate::api::{
-    ApiError, MfaChallenge, Password, TokenResponse, login, login_mfa, login_mfa_passkey, passkey_sign_in_finish,
-    passkey_sign_in_start,
+    ApiError, ErrorCode, MfaChallenge, Password, TokenResponse, login, login_mfa, login_mfa_passkey,
+    passkey_sign_in_finish, passkey_sign_in_start,
 };
 use crate::validation::{Email, check_login_password};
 use leptos::prelude::*;
@@ -63,7 +63,7 @@ fn PasswordForm(challenge: RwSignal<Option<MfaChallenge>>) -> impl IntoView {
                 match login(form.email, form.password).await {
                     Ok(token) => Ok(PasswordStep::LoggedIn(token)),
                     Err(refused) => match refused.challenge {
-                        Some(pending) => Ok(PasswordStep::CodeNeeded(pending)),
+                        Some(pending) => Ok(PasswordStep::CodeNeeded(*pending)),
                         None => Err(refused),
                     },
                 }
@@ -118,7 +118,9 @@ fn PasskeySignIn() -> impl IntoView {
     let flow = FormFlow::new_unsync(
         |_: &()| async move {
             let start = passkey_sign_in_start().await?;
-            let credential = webauthn::get(&start.options).await.map_err(ApiError::new)?;
+            let credential = webauthn::get(&start.options)
+                .await
+                .map_err(|message| ApiError::new(ErrorCode::PasskeyCeremonyFailed, message))?;
             passkey_sign_in_finish(start.ceremony_id, credential).await
         },
         move |token: TokenResponse| {
@@ -147,7 +149,7 @@ fn PasskeySignIn() -> impl IntoView {
                     session.start(token.access_token);
                     navigate(super::HOME, Default::default());
                 }
-                Err(refused) => error.set(Some(refused.detail)),
+                Err(refused) => error.set(Some(super::tr_error(&refused))),
             }
         });
     });
@@ -200,7 +202,9 @@ fn CodeForm(pending: MfaChallenge, challenge: RwSignal<Option<MfaChallenge>>) ->
             let mfa_token = mfa_token.get_value();
             async move {
                 let request = login_mfa_passkey(mfa_token.clone()).await?;
-                let credential = webauthn::get(&request.options).await.map_err(ApiError::new)?;
+                let credential = webauthn::get(&request.options)
+                    .await
+                    .map_err(|message| ApiError::new(ErrorCode::PasskeyCeremonyFailed, message))?;
                 login_mfa(mfa_token, None, None, Some(credential)).await
             }
         },

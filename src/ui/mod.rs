@@ -16,7 +16,7 @@ mod webauthn;
 
 pub use webauthn::PasskeysOn;
 
-pub use language::{Language, tr, tr_message, tr_with};
+pub use language::{Language, tr, tr_error, tr_message, tr_with};
 pub use session::Session;
 
 use leptos::prelude::*;

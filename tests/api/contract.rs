@@ -46,7 +46,10 @@ fn assert_unauthenticated(reply: &Reply) {
         reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
         Some("Bearer")
     );
-    assert_eq!(reply.body, json!({"detail": "Not authenticated"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Not authenticated", "code": "not_authenticated"})
+    );
 }
 
 /// 401 for a request whose token was refused (RFC 6750 `invalid_token`).
@@ -57,7 +60,10 @@ fn assert_unauthorized(reply: &Reply) {
         reply.headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
         Some(r#"Bearer error="invalid_token""#)
     );
-    assert_eq!(reply.body, json!({"detail": "Could not validate credentials"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Could not validate credentials", "code": "invalid_token"})
+    );
 }
 
 // ---------------------------------------------------------------- signup
@@ -113,7 +119,7 @@ async fn concurrent_signups_with_one_email_give_exactly_one_success() {
     let ok = replies.iter().filter(|r| r.status == 200).count();
     let taken = replies
         .iter()
-        .filter(|r| r.status == 400 && r.body == json!({"detail": "Email already registered"}))
+        .filter(|r| r.status == 400 && r.body == json!({"detail": "Email already registered", "code": "email_taken"}))
         .count();
     assert_eq!(
         (ok, taken),
@@ -327,7 +333,7 @@ async fn expired_forged_and_tampered_tokens_are_401() {
         assert_unauthorized(&reply);
         assert_eq!(
             reply.body,
-            json!({"detail": "Could not validate credentials"}),
+            json!({"detail": "Could not validate credentials", "code": "invalid_token"}),
             "{name}"
         );
     }
@@ -445,5 +451,8 @@ async fn validation_errors_have_fastapis_shape() {
     assert!(issue_about(&short, "new_password").is_some(), "{}", short.text);
     // Every other error keeps its string detail.
     let reply = app.login("boss@example.com", "not the password").await;
-    assert_eq!(reply.body, json!({"detail": "Incorrect email or password"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Incorrect email or password", "code": "invalid_credentials"})
+    );
 }

@@ -78,7 +78,10 @@ async fn signing_up_mails_a_link_that_verifies_the_address() {
     assert_eq!(verified.body, json!({"email_verified": true}));
     assert_eq!(app.account(&token).await.body["email_verified"], true);
     let again = verify(&app, &link).await;
-    assert_eq!((again.status, &again.body), (400, &json!({"detail": INVALID_LINK})));
+    assert_eq!(
+        (again.status, &again.body),
+        (400, &json!({"detail": INVALID_LINK, "code": "invalid_link"}))
+    );
     let stored: Option<i64> = sqlx::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&app.db)
@@ -128,7 +131,10 @@ async fn an_already_verified_address_gets_no_second_link() {
     let reply = resend(&app, Some(&token)).await;
     assert_eq!(
         (reply.status, &reply.body),
-        (400, &json!({"detail": "Email already verified"}))
+        (
+            400,
+            &json!({"detail": "Email already verified", "code": "email_already_verified"})
+        )
     );
     assert_eq!(mails_of(app.data_dir(), VERIFY).len(), 1);
 }
@@ -151,7 +157,10 @@ async fn with_verification_required_an_unverified_address_cannot_log_in() {
     assert_eq!(app.login("nobody@example.com", PASSWORD).await.status, 401);
     let unverified = app.login("eve@example.com", PASSWORD).await;
     assert_eq!(unverified.status, 403, "{}", unverified.text);
-    assert_eq!(unverified.body, json!({"detail": "Email not verified"}));
+    assert_eq!(
+        unverified.body,
+        json!({"detail": "Email not verified", "code": "email_not_verified"})
+    );
     assert_eq!(refresh_cookie(&unverified), None);
 
     // Without a session there is no profile to ask from: the refused login mailed a
@@ -177,13 +186,16 @@ async fn changing_the_email_takes_a_confirmation_from_the_new_address() {
     let wrong = change_email(&app, &token, "new@example.com", "not the password at all").await;
     assert_eq!(
         (wrong.status, &wrong.body),
-        (401, &json!({"detail": "Incorrect password"}))
+        (401, &json!({"detail": "Incorrect password", "code": "wrong_password"}))
     );
     assert_eq!(change_email(&app, &token, "not an address", PASSWORD).await.status, 422);
     let taken = change_email(&app, &token, "Taken@Example.com", PASSWORD).await;
     assert_eq!(
         (taken.status, &taken.body),
-        (400, &json!({"detail": "Email already registered"}))
+        (
+            400,
+            &json!({"detail": "Email already registered", "code": "email_taken"})
+        )
     );
 
     let asked = change_email(&app, &token, "New@Example.com", PASSWORD).await;
@@ -217,7 +229,10 @@ async fn changing_the_email_takes_a_confirmation_from_the_new_address() {
         "the old address is free"
     );
     let again = confirm(&app, &link).await;
-    assert_eq!((again.status, &again.body), (400, &json!({"detail": INVALID_LINK})));
+    assert_eq!(
+        (again.status, &again.body),
+        (400, &json!({"detail": INVALID_LINK, "code": "invalid_link"}))
+    );
     let stored: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&app.db)
@@ -239,7 +254,10 @@ async fn an_address_taken_before_the_confirmation_is_refused_then() {
     let late = confirm(&app, &link).await;
     assert_eq!(
         (late.status, &late.body),
-        (400, &json!({"detail": "Email already registered"}))
+        (
+            400,
+            &json!({"detail": "Email already registered", "code": "email_taken"})
+        )
     );
     assert_eq!(app.account(&token).await.body["email"], "gil@example.com");
 }
@@ -268,7 +286,13 @@ async fn two_accounts_confirming_the_same_address_at_once_get_one_success() {
     let mut answers = [(a.status, a.body), (b.status, b.body)];
     answers.sort_by_key(|(status, _)| *status);
     assert_eq!(answers[0].0, 200);
-    assert_eq!(answers[1], (400, json!({"detail": "Email already registered"})));
+    assert_eq!(
+        answers[1],
+        (
+            400,
+            json!({"detail": "Email already registered", "code": "email_taken"})
+        )
+    );
     let owners: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'both@example.com'")
         .fetch_one(&app.db)
         .await
@@ -365,7 +389,10 @@ async fn expired_verification_and_change_links_are_refused() {
         .await
         .unwrap();
     let expired = verify(&app, &verification).await;
-    assert_eq!((expired.status, &expired.body), (400, &json!({"detail": INVALID_LINK})));
+    assert_eq!(
+        (expired.status, &expired.body),
+        (400, &json!({"detail": INVALID_LINK, "code": "invalid_link"}))
+    );
     assert_eq!(confirm(&app, &change).await.status, 400);
     let account = app.account(&token).await;
     assert_eq!(account.body["email"], "max@example.com");

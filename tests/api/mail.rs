@@ -101,7 +101,10 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
     assert_eq!(app.refresh(&cookie).await.status, 401, "every session ended");
     let again = reset(&app, &token, "yet another passphrase 88").await;
     assert_eq!(again.status, 400);
-    assert_eq!(again.body, json!({"detail": "Invalid or expired link"}));
+    assert_eq!(
+        again.body,
+        json!({"detail": "Invalid or expired link", "code": "invalid_link"})
+    );
     // The notice that the password changed.
     wait_for_mails(app.data_dir(), PASSWORD_CHANGED, 1).await;
     // A reset link proves the address receives mail: it counts as verified.

@@ -92,6 +92,87 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
     }
 }
 
+/// Every string in `value`'s `enum` lists, at any depth.
+fn enum_values(value: &Value, into: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(values)) = map.get("enum") {
+                into.extend(values.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            map.values().for_each(|inner| enum_values(inner, into));
+        }
+        Value::Array(items) => items.iter().for_each(|inner| enum_values(inner, into)),
+        _ => {}
+    }
+}
+
+/// Every error carries a stable `code` beside `detail`, one of the `ErrorCode`s the
+/// document lists, whatever refused it: a service, the request guard, the router.
+#[tokio::test]
+async fn every_error_carries_a_documented_code() {
+    let app = TestApp::spawn().await;
+    let document = document(&app).await;
+    let schemas = &document["components"]["schemas"];
+    let mut codes = BTreeSet::new();
+    enum_values(&schemas["ErrorCode"], &mut codes);
+    for code in [
+        "invalid_credentials",
+        "validation_failed",
+        "not_authenticated",
+        "too_many_requests",
+    ] {
+        assert!(codes.contains(code), "{code} in {codes:?}");
+    }
+    for body in ["ErrorBody", "HTTPValidationError"] {
+        assert_eq!(
+            schemas[body]["properties"]["code"]["$ref"], "#/components/schemas/ErrorCode",
+            "{body}"
+        );
+        assert!(
+            schemas[body]["required"].as_array().unwrap().contains(&json!("code")),
+            "{body}: {}",
+            schemas[body]
+        );
+    }
+
+    app.signup("coded@example.com", "coded").await;
+    let refusals = [
+        (
+            app.login("coded@example.com", "not the password").await,
+            401,
+            "invalid_credentials",
+        ),
+        (app.me(None).await, 401, "not_authenticated"),
+        (app.me(Some("Bearer forged")).await, 401, "invalid_token"),
+        (
+            app.post_json("/auth/signup", &json!({})).await,
+            422,
+            "validation_failed",
+        ),
+        (app.post_raw("/auth/login", "{").await, 422, "validation_failed"),
+        (
+            app.send(app.client.get(app.url("/auth/no-such-endpoint"))).await,
+            404,
+            "not_found",
+        ),
+        (
+            app.send(app.client.put(app.url("/health/live"))).await,
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (reply, status, code) in refusals {
+        assert_eq!(
+            (reply.status, reply.body["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            reply.text
+        );
+        assert!(codes.contains(code), "{code} is documented");
+        assert!(reply.body["detail"].is_string() || reply.body["detail"].is_array());
+    }
+}
+
 /// The README's endpoint tables (people read them) name exactly the endpoints of the API
 /// list: a row for each, including the twins a row names with "also".
 #[test]

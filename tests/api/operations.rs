@@ -17,7 +17,7 @@ async fn health_live_and_ready_answer_without_a_session() {
         assert_eq!(post.status, 405, "{path}");
         assert_eq!(
             post.body,
-            json!({"detail": "Method Not Allowed"}),
+            json!({"detail": "Method Not Allowed", "code": "method_not_allowed"}),
             "{path}: {}",
             post.text
         );
@@ -35,7 +35,7 @@ async fn errors_outside_the_api_are_json_and_the_not_found_page_stays_a_page() {
         assert_eq!(reply.status, 405, "{path}");
         assert_eq!(
             reply.body,
-            json!({"detail": "Method Not Allowed"}),
+            json!({"detail": "Method Not Allowed", "code": "method_not_allowed"}),
             "{path}: {}",
             reply.text
         );

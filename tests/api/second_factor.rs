@@ -168,7 +168,10 @@ async fn the_right_password_alone_is_a_401_with_an_mfa_token_and_no_session() {
     // A wrong password still says only that.
     let wrong = app.login("bob@example.com", "not the password").await;
     assert_eq!(wrong.status, 401);
-    assert_eq!(wrong.body, json!({"detail": "Incorrect email or password"}));
+    assert_eq!(
+        wrong.body,
+        json!({"detail": "Incorrect email or password", "code": "invalid_credentials"})
+    );
 
     // The next step's code (the current one was used to turn it on) finishes the login.
     let done = finish(&app, token, "code", &code(&user.seed, 1)).await;

@@ -164,7 +164,10 @@ async fn wrong_content_type_is_415_and_large_bodies_413() {
         }
         let reply = app.send(request).await;
         assert_eq!(reply.status, 415, "{content_type:?}: {}", reply.text);
-        assert_eq!(reply.body, json!({"detail": "Content-Type must be application/json"}));
+        assert_eq!(
+            reply.body,
+            json!({"detail": "Content-Type must be application/json", "code": "not_json"})
+        );
     }
     let charset = app
         .send(
@@ -180,7 +183,10 @@ async fn wrong_content_type_is_415_and_large_bodies_413() {
     let padded = json!({"email": "big@example.com", "password": "p".repeat(16 * 1024), "username": "big"});
     let reply = app.post_json("/auth/signup", &padded).await;
     assert_eq!(reply.status, 413, "{}", reply.text);
-    assert_eq!(reply.body, json!({"detail": "Request body too large"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Request body too large", "code": "body_too_large"})
+    );
     let reply = app
         .post_json(
             "/auth/login",
@@ -589,7 +595,7 @@ async fn token_attacks_are_401_invalid_token() {
         );
         assert_eq!(
             reply.body,
-            json!({"detail": "Could not validate credentials"}),
+            json!({"detail": "Could not validate credentials", "code": "invalid_token"}),
             "{name}"
         );
     }
@@ -739,7 +745,7 @@ async fn server_errors_are_generic_with_an_error_id() {
     assert_eq!(error_id.len(), 16);
     assert_eq!(
         reply.body,
-        json!({"detail": "Internal server error", "error_id": error_id})
+        json!({"detail": "Internal server error", "error_id": error_id, "code": "internal_error"})
     );
     for leak in ["users", "SQL", "sqlite", "postgres", "relation", "table", "/"] {
         assert!(!reply.text.contains(leak), "{leak} in {}", reply.text);
@@ -751,7 +757,10 @@ async fn slow_requests_time_out_with_a_json_503() {
     let app = TestApp::spawn_with(&[("REQUEST_TIMEOUT_MS", "1")]).await;
     let reply = app.signup("slow@example.com", "s").await;
     assert_eq!(reply.status, 503, "{}", reply.text);
-    assert_eq!(reply.body, json!({"detail": "Service Unavailable"}));
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Service Unavailable", "code": "unavailable"})
+    );
 }
 
 // ------------------------------------------------------------------ look-alike Unicode

@@ -173,7 +173,10 @@ async fn refresh_without_a_cookie_is_204_and_with_a_bad_one_401() {
     // A cookie that is present but unknown is refused, and cleared.
     let forged = app.refresh("not-a-real-token").await;
     assert_eq!(forged.status, 401);
-    assert_eq!(forged.body, json!({"detail": "Could not validate credentials"}));
+    assert_eq!(
+        forged.body,
+        json!({"detail": "Could not validate credentials", "code": "invalid_token"})
+    );
     assert!(forged.headers.get("set-cookie").is_some(), "the bad cookie is cleared");
     // An expired session's cookie is refused.
     app.signup("old@example.com", "o").await;
@@ -203,7 +206,10 @@ async fn cross_site_requests_are_refused() {
     };
     let evil = attempt(vec![("Origin", "https://evil.example".into())]).await;
     assert_eq!(evil.status, 403, "{}", evil.text);
-    assert_eq!(evil.body, json!({"detail": "Cross-site request refused"}));
+    assert_eq!(
+        evil.body,
+        json!({"detail": "Cross-site request refused", "code": "cross_site_request"})
+    );
     assert_eq!(attempt(vec![("Sec-Fetch-Site", "cross-site".into())]).await.status, 403);
     assert_eq!(attempt(vec![("Sec-Fetch-Site", "same-site".into())]).await.status, 403);
     assert_eq!(attempt(vec![("Origin", "null".into())]).await.status, 403);
@@ -344,7 +350,10 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     };
     let wrong = change("not my password", NEW_PASSWORD).await;
     assert_eq!(wrong.status, 401, "{}", wrong.text);
-    assert_eq!(wrong.body, json!({"detail": "Incorrect password"}));
+    assert_eq!(
+        wrong.body,
+        json!({"detail": "Incorrect password", "code": "wrong_password"})
+    );
     let hash_after: String = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_one(&app.db)
         .await

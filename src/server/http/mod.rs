@@ -6,7 +6,7 @@
 //! - [`security_headers`]: CSP with a per-response nonce, and the other protective headers.
 //! - [`rest`]: `DELETE /auth/me` and `PATCH /admin/users/{id}`.
 //! - [`no_script`]: a page's form posted before the app has loaded goes back to the page.
-//! - [`shape`]: a request's shape against the OpenAPI document (every refused field at once).
+//! - [`schema_check`]: a request's shape against the OpenAPI document (every refused field at once).
 //! - [`health`]: `/health/live` and `/health/ready` for load balancers.
 //! - [`assets`]: `/pkg/*`, hashed and pre-compressed, cached for a year.
 

@@ -2,7 +2,7 @@
 //! (`super::openapi`) before any handler runs: the body is JSON, an object, has
 //! every required field and no other, and each field has its JSON type (a string, an
 //! integer, one of an enum's values); integer query and path parameters parse. Every
-//! refused input is reported at once, as FastAPI reports it (`server::issues`).
+//! refused input is reported at once, as FastAPI reports it (`super::validation_issues`).
 //!
 //! Rules about values (an address's syntax, a password's length) stay with the services
 //! (`crate::validation`); this is the document's contract only, so the document cannot

@@ -1,11 +1,11 @@
-//! `MailLinks`: the secrets in links sent by mail. A token is 256 random bits shown only
-//! in the mail; the table keeps its SHA-256, the account, the purpose, the address the
+//! `MailLinks`: the secrets in links sent by mail. A token is a `OneTimeSecret` shown only
+//! in the mail; the table keeps its hash, the account, the purpose, the address the
 //! mail went to and the expiry. A token is used by deleting its row in one statement, so
 //! of two concurrent uses exactly one succeeds, and it only works for its own purpose. A
 //! password change or an address change deletes every token of the account.
 
+use crate::server::platform::one_time_secret::{OneTimeSecret, SecretTable, purge_expired};
 use crate::server::sessions::store::now_secs;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, AnyPool};
 use std::time::Duration;
 
@@ -35,15 +35,6 @@ pub struct Redeemed {
     pub address: String,
 }
 
-fn hashed(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Only the shape we hand out (64 hex digits) is looked up at all.
-fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[derive(Clone)]
 pub struct MailLinks {
     pool: AnyPool,
@@ -63,14 +54,14 @@ impl MailLinks {
         address: &str,
         ttl: Duration,
     ) -> Result<String, sqlx::Error> {
-        let token = hex::encode(rand::random::<[u8; 32]>());
+        let token = OneTimeSecret::generate();
         let now = now_secs();
         // `new_email` holds the address the mail goes to: the new one of an email change.
         sqlx::query(
             "INSERT INTO email_tokens (token_hash, user_id, purpose, new_email, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(hashed(&token))
+        .bind(token.hash())
         .bind(user_id)
         .bind(purpose.as_str())
         .bind(address)
@@ -78,18 +69,18 @@ impl MailLinks {
         .bind(now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)))
         .execute(connection)
         .await?;
-        Ok(token)
+        Ok(token.into_plain())
     }
 
     /// Whose is this live token? Uses nothing up.
     pub async fn holder(&self, token: &str, purpose: Purpose) -> Result<Option<i64>, sqlx::Error> {
-        if !well_formed(token) {
+        let Some(token) = OneTimeSecret::parse(token) else {
             return Ok(None);
-        }
+        };
         sqlx::query_scalar(
             "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3",
         )
-        .bind(hashed(token))
+        .bind(token.hash())
         .bind(purpose.as_str())
         .bind(now_secs())
         .fetch_optional(&self.pool)
@@ -102,14 +93,14 @@ impl MailLinks {
         token: &str,
         purpose: Purpose,
     ) -> Result<Option<Redeemed>, sqlx::Error> {
-        if !well_formed(token) {
+        let Some(token) = OneTimeSecret::parse(token) else {
             return Ok(None);
-        }
+        };
         let row: Option<(i64, Option<String>)> = sqlx::query_as(
             "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3 \
              RETURNING user_id, new_email",
         )
-        .bind(hashed(token))
+        .bind(token.hash())
         .bind(purpose.as_str())
         .bind(now_secs())
         .fetch_optional(connection)
@@ -122,11 +113,7 @@ impl MailLinks {
 
     /// Deletes the tokens that expired before `now` (the hourly purge).
     pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        purge_expired(&self.pool, SecretTable::MailLinks, now).await
     }
 
     /// Deletes every token of the account (its password or its address changed).

@@ -3,8 +3,8 @@
 //! its start and its finish). A ceremony is finished by deleting its row, so it completes
 //! once, on whichever instance the finish reaches.
 
+use crate::server::platform::one_time_secret::{OneTimeSecret, SecretTable, hash_of, purge_expired};
 use crate::server::sessions::store::now_secs;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, AnyPool};
 
 /// How long a browser may take between a ceremony's start and its finish.
@@ -139,10 +139,6 @@ pub struct Started {
     pub state: String,
 }
 
-fn hashed(id: &str) -> String {
-    hex::encode(Sha256::digest(id.as_bytes()))
-}
-
 #[derive(Clone)]
 pub struct Ceremonies {
     pool: AnyPool,
@@ -161,7 +157,7 @@ impl Ceremonies {
              ON CONFLICT (id_hash) DO UPDATE SET purpose = excluded.purpose, user_id = excluded.user_id, \
              state = excluded.state, expires_at = excluded.expires_at",
         )
-        .bind(hashed(id))
+        .bind(hash_of(id))
         .bind(purpose.as_str())
         .bind(user_id)
         .bind(state)
@@ -173,7 +169,7 @@ impl Ceremonies {
 
     /// A fresh ceremony id (256 random bits, 64 hex digits) with its state kept.
     pub async fn start(&self, purpose: Purpose, user_id: Option<i64>, state: &str) -> Result<String, sqlx::Error> {
-        let id = hex::encode(rand::random::<[u8; 32]>());
+        let id = OneTimeSecret::generate().into_plain();
         self.keep(&id, purpose, user_id, state).await?;
         Ok(id)
     }
@@ -184,7 +180,7 @@ impl Ceremonies {
             "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 AND purpose = $2 AND expires_at > $3 \
              RETURNING user_id, state",
         )
-        .bind(hashed(id))
+        .bind(hash_of(id))
         .bind(purpose.as_str())
         .bind(now_secs())
         .fetch_optional(&self.pool)
@@ -193,10 +189,6 @@ impl Ceremonies {
 
     /// Deletes the ceremonies that expired before `now` (the hourly purge).
     pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        purge_expired(&self.pool, SecretTable::Ceremonies, now).await
     }
 }

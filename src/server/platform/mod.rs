@@ -2,8 +2,9 @@
 //! their side effects), the database ([`database`]: SQLite or PostgreSQL, the backend
 //! split), starting and serving the app ([`app`]), the command line ([`cli`],
 //! [`copy_data`]), logs and metrics ([`telemetry`], [`metrics`]), the allocator setting
-//! that keeps hashing memory bounded ([`memory`]), and the signing key several instances
-//! share ([`server_keys`]).
+//! that keeps hashing memory bounded ([`memory`]), the signing key several instances
+//! share ([`server_keys`]), and the secrets handed out once and kept as hashes
+//! ([`one_time_secret`]).
 
 pub mod app;
 pub mod cli;
@@ -13,5 +14,6 @@ pub mod data_dir;
 pub mod database;
 pub mod memory;
 pub mod metrics;
+pub mod one_time_secret;
 pub mod server_keys;
 pub mod telemetry;

@@ -8,8 +8,8 @@
 //! row, so the token works once. Being in the database, a login begun on one instance can
 //! end on another.
 
+use crate::server::platform::one_time_secret::{OneTimeSecret, SecretTable, hash_of, purge_expired};
 use crate::server::sessions::store::now_secs;
-use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
 /// How long a login may wait for its second factor.
@@ -24,15 +24,6 @@ pub struct Pending {
     pub password_hash: String,
 }
 
-fn hashed(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Only the shape handed out (64 hex digits) is looked up.
-fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[derive(Clone)]
 pub struct MfaChallenges {
     pool: AnyPool,
@@ -45,32 +36,32 @@ impl MfaChallenges {
 
     /// A new `mfa_token` for `user_id`, whose password `password_hash` was just verified.
     pub async fn issue(&self, user_id: i64, password_hash: &str) -> Result<String, sqlx::Error> {
-        let token = hex::encode(rand::random::<[u8; 32]>());
+        let token = OneTimeSecret::generate();
         sqlx::query(
             "INSERT INTO mfa_challenges (token_hash, user_id, password_hash, attempts, expires_at) \
              VALUES ($1, $2, $3, 0, $4)",
         )
-        .bind(hashed(&token))
+        .bind(token.hash())
         .bind(user_id)
         .bind(password_hash)
         .bind(now_secs() + TTL_SECS)
         .execute(&self.pool)
         .await?;
-        Ok(token)
+        Ok(token.into_plain())
     }
 
     /// Counts one attempt on the token and returns its login, or `None` if the token is
     /// unknown, expired, used, or out of attempts.
     pub async fn attempt(&self, token: &str) -> Result<Option<Pending>, sqlx::Error> {
-        if !well_formed(token) {
+        let Some(token) = OneTimeSecret::parse(token) else {
             return Ok(None);
-        }
+        };
         sqlx::query_as(
             "UPDATE mfa_challenges SET attempts = attempts + 1 \
              WHERE token_hash = $1 AND attempts < $2 AND expires_at > $3 \
              RETURNING user_id, password_hash",
         )
-        .bind(hashed(token))
+        .bind(token.hash())
         .bind(MAX_ATTEMPTS)
         .bind(now_secs())
         .fetch_optional(&self.pool)
@@ -79,14 +70,14 @@ impl MfaChallenges {
 
     /// The login the token stands for, if it is live and has attempts left; counts none.
     pub async fn peek(&self, token: &str) -> Result<Option<Pending>, sqlx::Error> {
-        if !well_formed(token) {
+        let Some(token) = OneTimeSecret::parse(token) else {
             return Ok(None);
-        }
+        };
         sqlx::query_as(
             "SELECT user_id, password_hash FROM mfa_challenges \
              WHERE token_hash = $1 AND attempts < $2 AND expires_at > $3",
         )
-        .bind(hashed(token))
+        .bind(token.hash())
         .bind(MAX_ATTEMPTS)
         .bind(now_secs())
         .fetch_optional(&self.pool)
@@ -96,7 +87,7 @@ impl MfaChallenges {
     /// Ends the login the token stands for: `false` if another request ended it first.
     pub async fn consume(&self, token: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("DELETE FROM mfa_challenges WHERE token_hash = $1")
-            .bind(hashed(token))
+            .bind(hash_of(token))
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -104,10 +95,6 @@ impl MfaChallenges {
 
     /// Deletes the challenges that expired before `now` (the hourly purge).
     pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM mfa_challenges WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        purge_expired(&self.pool, SecretTable::MfaChallenges, now).await
     }
 }

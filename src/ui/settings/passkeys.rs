@@ -3,7 +3,7 @@
 //! browser's own passkey dialog).
 
 use crate::api::{
-    ApiError, Deleted, PasskeyInfo, Password, delete_passkey, list_passkeys, passkey_register_finish,
+    ApiError, Deleted, ErrorCode, PasskeyInfo, Password, delete_passkey, list_passkeys, passkey_register_finish,
     passkey_register_start,
 };
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
@@ -59,7 +59,7 @@ pub fn Passkeys() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Err(e)) => view! { <p class="alert">{e.detail}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="alert">{crate::ui::tr_error(&e)}</p> }.into_any(),
                 None => view! { <p class="muted">{tr("Loading…")}</p> }.into_any(),
             }}
             <AddPasskey changed />
@@ -102,7 +102,9 @@ fn AddPasskey(changed: RwSignal<u32>) -> impl IntoView {
             let (name, password) = (name.clone(), password.clone());
             async move {
                 let start = passkey_register_start(password).await?;
-                let credential = webauthn::create(&start.options).await.map_err(ApiError::new)?;
+                let credential = webauthn::create(&start.options)
+                    .await
+                    .map_err(|message| ApiError::new(ErrorCode::PasskeyCeremonyFailed, message))?;
                 passkey_register_finish(start.ceremony_id, name, credential).await
             }
         },

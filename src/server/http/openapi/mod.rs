@@ -15,11 +15,12 @@ pub mod endpoint;
 pub mod schemas;
 
 use crate::api::{
-    Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, Loc, LoggedOut, PasskeyInfo, PasskeyList,
-    PasskeyOptions, PasskeyRequest, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment, User,
-    UserPage, ValidationIssue,
+    Accepted, Account, Deleted, EmailChanged, EmailVerified, ErrorCode, FactorRemoved, Loc, LoggedOut, PasskeyInfo,
+    PasskeyList, PasskeyOptions, PasskeyRequest, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment,
+    User, UserPage, ValidationIssue,
 };
 use crate::server::api::endpoints;
+use crate::server::error::AuthError;
 use axum::http::Method;
 use endpoint::{Caller, Endpoint};
 use schemas::{ErrorBody, HTTPValidationError};
@@ -230,10 +231,10 @@ fn refusal(status: u16, when: &str) -> utoipa::openapi::response::Response {
             "loc": ["body", "email"],
             "msg": "Enter a valid email address",
             "input": "ada@example"
-        }]});
+        }], "code": "validation_failed"});
         ("HTTPValidationError", example)
     } else {
-        ("ErrorBody", json!({"detail": example_detail(status)}))
+        ("ErrorBody", example_body(status))
     };
     let mut response = ResponseBuilder::new().description(when).content(
         "application/json",
@@ -269,19 +270,21 @@ fn refusal(status: u16, when: &str) -> utoipa::openapi::response::Response {
     response.build()
 }
 
-fn example_detail(status: u16) -> &'static str {
-    match status {
-        400 => "Invalid or expired link",
-        401 => "Could not validate credentials",
-        403 => "Not allowed",
-        404 => "No such user",
-        408 => "The request body took too long to arrive",
-        409 => "There must always be at least one admin: make someone else an admin first",
-        413 => "Request body too large",
-        415 => "Content-Type must be application/json",
-        429 => "Too many attempts. Try again in 30 seconds.",
-        _ => "The service is temporarily unavailable. Please try again in a moment.",
-    }
+/// An example body for a refusal with `status`, as the server writes it (`detail`, `code`).
+fn example_body(status: u16) -> serde_json::Value {
+    let error = match status {
+        400 => AuthError::InvalidLink,
+        401 => AuthError::InvalidToken("example"),
+        403 => AuthError::Forbidden,
+        404 => AuthError::UnknownUser,
+        408 => AuthError::BodyTimeout,
+        409 => AuthError::LastAdmin,
+        413 => AuthError::BodyTooLarge,
+        415 => AuthError::NotJson,
+        429 => AuthError::TooManyRequests(std::time::Duration::from_secs(30)),
+        _ => AuthError::Unavailable,
+    };
+    json!({"detail": error.to_string(), "code": error.code()})
 }
 
 fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
@@ -305,6 +308,7 @@ fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
         .schema_from::<PasskeyInfo>()
         .schema_from::<PasskeyList>()
         .schema_from::<ErrorBody>()
+        .schema_from::<ErrorCode>()
         .schema_from::<HTTPValidationError>()
         .schema_from::<ValidationIssue>()
         .schema_from::<Loc>()

@@ -170,6 +170,8 @@ pub fn mfa_token() -> RefOr<Schema> {
 #[allow(dead_code)] // describes `crate::api::ApiError` on the wire; never built
 pub struct ErrorBody {
     detail: String,
+    /// What kind of error, for programs: stable, unlike `detail`'s wording.
+    code: crate::api::ErrorCode,
     /// Only on 5xx: the id under which the cause is logged.
     error_id: Option<String>,
     /// Only on the 401 `Second factor required` of a login: finishes it at
@@ -184,6 +186,8 @@ pub struct ErrorBody {
 #[allow(dead_code, clippy::upper_case_acronyms)] // FastAPI's name, kept for clients
 pub struct HTTPValidationError {
     detail: Vec<crate::api::ValidationIssue>,
+    /// Always `validation_failed`.
+    code: crate::api::ErrorCode,
 }
 
 /// `Password` (a secret in memory) travels as a plain JSON string.
