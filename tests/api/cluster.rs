@@ -7,7 +7,7 @@
 //! `scripts/with-postgres.sh` (and leaves them out of the SQLite pass).
 
 use super::database::{fresh_postgres_database, postgres_server};
-use super::helpers::{PASSWORD, bearer};
+use super::helpers::{PASSWORD, Reply, bearer, refresh_cookie};
 use super::process::{Server, signup};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -52,54 +52,12 @@ impl Pair {
     }
 }
 
-struct Answer {
-    status: u16,
-    body: Value,
-    cookie: Option<String>,
+/// The refresh cookie an answer sets (none when it clears it).
+fn cookie_of(reply: &Reply) -> Option<String> {
+    refresh_cookie(reply).filter(|cookie| !cookie.is_empty())
 }
 
-async fn call(
-    client: &reqwest::Client,
-    server: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    cookie: Option<&str>,
-    body: Option<Value>,
-) -> Answer {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client
-        .request(method, format!("{}{path}", server.base))
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        request = request.header("Authorization", bearer(token));
-    }
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", format!("refresh_token={cookie}"));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status().as_u16();
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("refresh_token="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .filter(|v| !v.is_empty());
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    Answer { status, body, cookie }
-}
-
-async fn log_in(client: &reqwest::Client, server: &Server, email: &str, password: &str) -> Answer {
-    let body = json!({"email": email, "password": password});
-    call(client, server, "POST", "/auth/login", None, None, Some(body)).await
-}
-
-fn token(answer: &Answer) -> String {
+fn token(answer: &Reply) -> String {
     answer.body["access_token"].as_str().expect("access token").to_owned()
 }
 
@@ -109,42 +67,43 @@ async fn a_login_on_one_instance_holds_on_the_other_and_a_logout_ends_it_everywh
     let pair = Pair::start(&[("JWT_SECRET", "")]).await;
     let c = &pair.client;
     assert_eq!(signup(c, &pair.a.base, "ann@example.com").await, Some(200));
-    let login = log_in(c, &pair.a, "ann@example.com", PASSWORD).await;
+    let login = pair.a.login("ann@example.com", PASSWORD).await;
     assert_eq!(login.status, 200);
     let on_a = token(&login);
-    let me = call(c, &pair.b, "GET", "/auth/me", Some(&on_a), None, None).await;
+    let me = pair.b.call("GET", "/auth/me", Some(&on_a), None, None).await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["email"], "ann@example.com");
 
-    let refreshed = call(c, &pair.b, "POST", "/auth/refresh", None, login.cookie.as_deref(), None).await;
+    let refreshed = pair
+        .b
+        .call("POST", "/auth/refresh", None, cookie_of(&login).as_deref(), None)
+        .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-    let changed = call(
-        c,
-        &pair.b,
-        "POST",
-        "/auth/password",
-        Some(&token(&refreshed)),
-        None,
-        Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"})),
-    )
-    .await;
+    let changed = pair
+        .b
+        .call(
+            "POST",
+            "/auth/password",
+            Some(&token(&refreshed)),
+            None,
+            Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"})),
+        )
+        .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(
-        log_in(c, &pair.a, "ann@example.com", PASSWORD).await.status,
+        pair.a.login("ann@example.com", PASSWORD).await.status,
         401,
         "A knows the new password"
     );
     let session = token(&changed);
     assert_eq!(
-        call(c, &pair.a, "GET", "/auth/me", Some(&session), None, None)
-            .await
-            .status,
+        pair.a.call("GET", "/auth/me", Some(&session), None, None).await.status,
         200
     );
 
-    let logout = call(c, &pair.a, "POST", "/auth/logout", Some(&session), None, None).await;
+    let logout = pair.a.call("POST", "/auth/logout", Some(&session), None, None).await;
     assert_eq!(logout.status, 200, "{}", logout.body);
-    let after = call(c, &pair.b, "GET", "/auth/me", Some(&session), None, None).await;
+    let after = pair.b.call("GET", "/auth/me", Some(&session), None, None).await;
     assert_eq!(after.status, 401, "logged out on A, refused on B at once");
 }
 
@@ -154,11 +113,11 @@ async fn wrong_passwords_spread_over_instances_count_against_one_limit() {
     let c = &pair.client;
     assert_eq!(signup(c, &pair.a.base, "bob@example.com").await, Some(200));
     for server in [&pair.a, &pair.b, &pair.a, &pair.b] {
-        assert_eq!(log_in(c, server, "bob@example.com", "wrong guess").await.status, 401);
+        assert_eq!(server.login("bob@example.com", "wrong guess").await.status, 401);
     }
     // A fifth guess on either instance is refused before the password is even checked.
-    assert_eq!(log_in(c, &pair.a, "bob@example.com", "wrong guess").await.status, 429);
-    assert_eq!(log_in(c, &pair.b, "bob@example.com", PASSWORD).await.status, 429);
+    assert_eq!(pair.a.login("bob@example.com", "wrong guess").await.status, 429);
+    assert_eq!(pair.b.login("bob@example.com", PASSWORD).await.status, 429);
 }
 
 #[tokio::test]
@@ -166,13 +125,18 @@ async fn refreshes_spread_over_instances_count_against_one_limit() {
     let pair = Pair::start(&[("REFRESH_RATE_PER_SESSION_PER_MINUTE", "4")]).await;
     let c = &pair.client;
     assert_eq!(signup(c, &pair.a.base, "fin@example.com").await, Some(200));
-    let mut cookie = log_in(c, &pair.a, "fin@example.com", PASSWORD).await.cookie;
+    let mut cookie = cookie_of(&pair.a.login("fin@example.com", PASSWORD).await);
     for server in [&pair.a, &pair.b, &pair.a, &pair.b] {
-        let refreshed = call(c, server, "POST", "/auth/refresh", None, cookie.as_deref(), None).await;
+        let refreshed = server
+            .call("POST", "/auth/refresh", None, cookie.as_deref(), None)
+            .await;
         assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-        cookie = refreshed.cookie;
+        cookie = cookie_of(&refreshed);
     }
-    let refused = call(c, &pair.a, "POST", "/auth/refresh", None, cookie.as_deref(), None).await;
+    let refused = pair
+        .a
+        .call("POST", "/auth/refresh", None, cookie.as_deref(), None)
+        .await;
     assert_eq!(refused.status, 429, "{}", refused.body);
 }
 
@@ -182,11 +146,11 @@ async fn one_refresh_cookie_at_two_instances_at_once_gives_one_success_and_ends_
     let c = &pair.client;
     assert_eq!(signup(c, &pair.a.base, "cat@example.com").await, Some(200));
     for round in 0..5 {
-        let login = log_in(c, &pair.a, "cat@example.com", PASSWORD).await;
-        let cookie = login.cookie.clone().expect("refresh cookie");
+        let login = pair.a.login("cat@example.com", PASSWORD).await;
+        let cookie = cookie_of(&login).expect("refresh cookie");
         let (on_a, on_b) = tokio::join!(
-            call(c, &pair.a, "POST", "/auth/refresh", None, Some(&cookie), None),
-            call(c, &pair.b, "POST", "/auth/refresh", None, Some(&cookie), None),
+            pair.a.call("POST", "/auth/refresh", None, Some(&cookie), None),
+            pair.b.call("POST", "/auth/refresh", None, Some(&cookie), None),
         );
         let statuses = [on_a.status, on_b.status];
         assert_eq!(
@@ -197,18 +161,12 @@ async fn one_refresh_cookie_at_two_instances_at_once_gives_one_success_and_ends_
         // The loser presented a token that had just been used: reuse, so the session is
         // revoked and the winner's new cookie and token die with it.
         let winner = if on_a.status == 200 { on_a } else { on_b };
-        let again = call(
-            c,
-            &pair.b,
-            "POST",
-            "/auth/refresh",
-            None,
-            winner.cookie.as_deref(),
-            None,
-        )
-        .await;
+        let again = pair
+            .b
+            .call("POST", "/auth/refresh", None, cookie_of(&winner).as_deref(), None)
+            .await;
         assert_eq!(again.status, 401, "round {round}");
-        let me = call(c, &pair.a, "GET", "/auth/me", Some(&token(&winner)), None, None).await;
+        let me = pair.a.call("GET", "/auth/me", Some(&token(&winner)), None, None).await;
         assert_eq!(me.status, 401, "round {round}");
     }
 }
@@ -224,32 +182,34 @@ async fn a_role_change_through_one_instance_applies_to_the_others_next_request()
         .execute(&db)
         .await
         .unwrap();
-    let root = token(&log_in(c, &pair.a, "root@example.com", PASSWORD).await);
-    let dan_login = log_in(c, &pair.b, "dan@example.com", PASSWORD).await;
+    let root = token(&pair.a.login("root@example.com", PASSWORD).await);
+    let dan_login = pair.b.login("dan@example.com", PASSWORD).await;
     let dan = token(&dan_login);
-    let list = |server| call(c, server, "GET", "/admin/users", Some(&dan), None, None);
-    assert_eq!(list(&pair.b).await.status, 403);
-    let dan_id = dan_login_id(c, &pair.b, &dan).await;
-    let promoted = call(
-        c,
-        &pair.a,
-        "PATCH",
-        &format!("/admin/users/{dan_id}"),
-        Some(&root),
-        None,
-        Some(json!({"role": "admin"})),
-    )
-    .await;
+    assert_eq!(
+        pair.b.call("GET", "/admin/users", Some(&dan), None, None).await.status,
+        403
+    );
+    let dan_id = dan_login_id(&pair.b, &dan).await;
+    let promoted = pair
+        .a
+        .call(
+            "PATCH",
+            &format!("/admin/users/{dan_id}"),
+            Some(&root),
+            None,
+            Some(json!({"role": "admin"})),
+        )
+        .await;
     assert_eq!(promoted.status, 200, "{}", promoted.body);
     assert_eq!(
-        list(&pair.b).await.status,
+        pair.b.call("GET", "/admin/users", Some(&dan), None, None).await.status,
         200,
         "B applies A's change on the next request"
     );
 }
 
-async fn dan_login_id(c: &reqwest::Client, server: &Server, token: &str) -> i64 {
-    call(c, server, "GET", "/auth/me", Some(token), None, None).await.body["id"]
+async fn dan_login_id(server: &Server, token: &str) -> i64 {
+    server.call("GET", "/auth/me", Some(token), None, None).await.body["id"]
         .as_i64()
         .expect("id")
 }
@@ -306,7 +266,7 @@ async fn killing_one_instance_during_signups_loses_no_answered_signup_and_the_ot
         "every signup on A finished before the kill; the test proves nothing"
     );
     for email in &answered {
-        assert_eq!(log_in(&c, &pair.b, email, PASSWORD).await.status, 200, "{email}");
+        assert_eq!(pair.b.login(email, PASSWORD).await.status, 200, "{email}");
     }
     assert_eq!(
         signup(&c, &pair.b.base, "after@example.com").await,
@@ -383,7 +343,7 @@ async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by
     server.wait_ready().await;
     let c = reqwest::Client::new();
     assert_eq!(signup(&c, &server.base, "eve@example.com").await, Some(200));
-    let session = token(&log_in(&c, &server, "eve@example.com", PASSWORD).await);
+    let session = token(&server.login("eve@example.com", PASSWORD).await);
 
     let health = |path: &'static str| {
         let c = c.clone();
@@ -411,14 +371,14 @@ async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by
         // The pool gives up after DATABASE_ACQUIRE_TIMEOUT_MS instead of hanging (a wide
         // bound: this is about not hanging, not about speed).
         assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
-        let login = log_in(&c, &server, "eve@example.com", PASSWORD).await;
+        let login = server.login("eve@example.com", PASSWORD).await;
         assert_eq!(login.status, 503, "attempt {attempt}: {}", login.body);
     }
 
     postgres.pg_sh("resume");
     let mut recovered = false;
     for _ in 0..50 {
-        let me = call(&c, &server, "GET", "/auth/me", Some(&session), None, None).await;
+        let me = server.call("GET", "/auth/me", Some(&session), None, None).await;
         if me.status == 200 {
             recovered = true;
             break;
@@ -427,7 +387,7 @@ async fn postgres_restarting_under_a_running_instance_gives_503_then_recovers_by
     }
     assert!(recovered, "the instance did not recover after PostgreSQL came back");
     assert_eq!(health("/health/ready").await, 200);
-    assert_eq!(log_in(&c, &server, "eve@example.com", PASSWORD).await.status, 200);
+    assert_eq!(server.login("eve@example.com", PASSWORD).await.status, 200);
 }
 
 // ------------------------------------------------------------------ copy-data
@@ -451,20 +411,19 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     for email in ["fay@example.com", "gus@example.com", "gone@example.com"] {
         assert_eq!(signup(&c, &old.base, email).await, Some(200));
     }
-    let login = log_in(&c, &old, "fay@example.com", PASSWORD).await;
+    let login = old.login("fay@example.com", PASSWORD).await;
     // Fay turns on an authenticator app: her second factor must survive the move.
     let fay = token(&login);
-    let cookie = login.cookie.expect("refresh cookie");
-    let setup = call(
-        &c,
-        &old,
-        "POST",
-        "/auth/totp/setup",
-        Some(&fay),
-        None,
-        Some(json!({"password": PASSWORD})),
-    )
-    .await;
+    let cookie = cookie_of(&login).expect("refresh cookie");
+    let setup = old
+        .call(
+            "POST",
+            "/auth/totp/setup",
+            Some(&fay),
+            None,
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
     assert_eq!(setup.status, 200, "{}", setup.body);
     let seed = totp_rs::Secret::Encoded(setup.body["secret"].as_str().unwrap().to_owned())
         .to_bytes()
@@ -481,29 +440,27 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
             authkit::server::second_factor::totp::step_at(now()) + offset,
         )
     };
-    let enabled = call(
-        &c,
-        &old,
-        "POST",
-        "/auth/totp/enable",
-        Some(&fay),
-        None,
-        Some(json!({"code": code(0)})),
-    )
-    .await;
+    let enabled = old
+        .call(
+            "POST",
+            "/auth/totp/enable",
+            Some(&fay),
+            None,
+            Some(json!({"code": code(0)})),
+        )
+        .await;
     assert_eq!(enabled.status, 200, "{}", enabled.body);
     // A deleted user's id is never handed out again, on PostgreSQL either.
-    let gone = token(&log_in(&c, &old, "gone@example.com", PASSWORD).await);
-    let deleted = call(
-        &c,
-        &old,
-        "DELETE",
-        "/auth/me",
-        Some(&gone),
-        None,
-        Some(json!({"password": PASSWORD})),
-    )
-    .await;
+    let gone = token(&old.login("gone@example.com", PASSWORD).await);
+    let deleted = old
+        .call(
+            "DELETE",
+            "/auth/me",
+            Some(&gone),
+            None,
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);
     drop(old);
     // Fay had verified her address: that is copied too.
@@ -544,40 +501,41 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     let new_dir = tempfile::tempdir().unwrap();
     let new = Server::start(new_dir.path(), &[("DATABASE_URL", &target), ("COOKIE_SECURE", "false")]).await;
     new.wait_ready().await;
-    let refreshed = call(&c, &new, "POST", "/auth/refresh", None, Some(&cookie), None).await;
+    let refreshed = new.call("POST", "/auth/refresh", None, Some(&cookie), None).await;
     assert_eq!(
         refreshed.status, 200,
         "the old refresh cookie works: {}",
         refreshed.body
     );
-    let me = call(&c, &new, "GET", "/auth/me", Some(&token(&refreshed)), None, None).await;
+    let me = new.call("GET", "/auth/me", Some(&token(&refreshed)), None, None).await;
     assert_eq!(me.body["email"], "fay@example.com");
-    let account = call(&c, &new, "GET", "/auth/account", Some(&token(&refreshed)), None, None).await;
+    let account = new
+        .call("GET", "/auth/account", Some(&token(&refreshed)), None, None)
+        .await;
     assert_eq!(account.body["email_verified"], true, "{}", account.body);
     assert_eq!(account.body["second_factor"], true, "{}", account.body);
-    let passkeys = call(&c, &new, "GET", "/auth/passkeys", Some(&token(&refreshed)), None, None).await;
+    let passkeys = new
+        .call("GET", "/auth/passkeys", Some(&token(&refreshed)), None, None)
+        .await;
     assert_eq!(passkeys.body["passkeys"][0]["name"], "Laptop", "{}", passkeys.body);
     // Her password alone is not enough on the new database either, and her app still works
     // (the seed was copied sealed, and opens under the same JWT_SECRET).
-    let password_step = log_in(&c, &new, "fay@example.com", PASSWORD).await;
+    let password_step = new.login("fay@example.com", PASSWORD).await;
     assert_eq!(password_step.status, 401, "{}", password_step.body);
-    let finished = call(
-        &c,
-        &new,
-        "POST",
-        "/auth/login/mfa",
-        None,
-        None,
-        Some(json!({"mfa_token": password_step.body["mfa_token"], "code": code(1)})),
-    )
-    .await;
+    let finished = new
+        .call(
+            "POST",
+            "/auth/login/mfa",
+            None,
+            None,
+            Some(json!({"mfa_token": password_step.body["mfa_token"], "code": code(1)})),
+        )
+        .await;
     assert_eq!(finished.status, 200, "{}", finished.body);
-    assert_eq!(log_in(&c, &new, "gus@example.com", PASSWORD).await.status, 200);
+    assert_eq!(new.login("gus@example.com", PASSWORD).await.status, 200);
     assert_eq!(signup(&c, &new.base, "new@example.com").await, Some(200));
-    let ids = log_in(&c, &new, "new@example.com", PASSWORD).await;
-    let new_id = call(&c, &new, "GET", "/auth/me", Some(&token(&ids)), None, None)
-        .await
-        .body["id"]
+    let ids = new.login("new@example.com", PASSWORD).await;
+    let new_id = new.call("GET", "/auth/me", Some(&token(&ids)), None, None).await.body["id"]
         .as_i64()
         .unwrap();
     assert_eq!(new_id, 4, "ids continue after the highest ever used (3, deleted)");
@@ -684,7 +642,7 @@ async fn a_pool_with_no_free_connection_answers_503_instead_of_hanging() {
     server.wait_ready().await;
     let c = reqwest::Client::new();
     assert_eq!(signup(&c, &server.base, "hal@example.com").await, Some(200));
-    let session = token(&log_in(&c, &server, "hal@example.com", PASSWORD).await);
+    let session = token(&server.login("hal@example.com", PASSWORD).await);
 
     let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
     locker.execute("BEGIN").await.unwrap();
@@ -693,7 +651,7 @@ async fn a_pool_with_no_free_connection_answers_503_instead_of_hanging() {
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let me = || call(&c, &server, "GET", "/auth/me", Some(&session), None, None);
+    let me = || server.call("GET", "/auth/me", Some(&session), None, None);
     // One request takes the only connection and waits on the lock; the others find no free
     // connection within DATABASE_ACQUIRE_TIMEOUT_MS.
     let (first, second, third) = tokio::join!(me(), me(), me());

@@ -4,9 +4,10 @@ use super::helpers::{PASSWORD, Reply, SECRET, TestApp, b64, bearer, issue_about,
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
-fn assert_detail(reply: &Reply, status: u16, detail: &str) {
+/// The answer is `status` with exactly `{"detail": detail, "code": code}`.
+fn assert_detail(reply: &Reply, status: u16, detail: &str, code: &str) {
     assert_eq!(reply.status, status, "{}", reply.text);
-    assert_eq!(reply.body, json!({ "detail": detail }), "{}", reply.text);
+    assert_eq!(reply.body, json!({ "detail": detail, "code": code }), "{}", reply.text);
     assert_json(reply);
 }
 
@@ -101,7 +102,7 @@ async fn duplicate_email_is_refused_case_insensitively() {
     let app = TestApp::spawn().await;
     assert_eq!(app.signup("dup@example.com", "first").await.status, 200);
     let again = app.signup(" DUP@Example.com", "second").await;
-    assert_detail(&again, 400, "Email already registered");
+    assert_detail(&again, 400, "Email already registered", "email_taken");
     assert_eq!(app.user_count().await, 1);
 }
 
@@ -187,7 +188,7 @@ async fn malformed_and_oversized_bodies_are_4xx_json() {
         "x".repeat(70 * 1024)
     );
     let reply = app.post_raw("/auth/signup", huge).await;
-    assert_detail(&reply, 413, "Request body too large");
+    assert_detail(&reply, 413, "Request body too large", "body_too_large");
     assert_eq!(app.user_count().await, 0);
 }
 
@@ -195,9 +196,9 @@ async fn malformed_and_oversized_bodies_are_4xx_json() {
 async fn unknown_paths_and_wrong_methods_answer_in_json() {
     let app = TestApp::spawn().await;
     let reply = app.send(app.client.get(app.url("/auth/nope"))).await;
-    assert_detail(&reply, 404, "Not Found");
+    assert_detail(&reply, 404, "Not Found", "not_found");
     let reply = app.send(app.client.get(app.url("/auth/signup"))).await;
-    assert_detail(&reply, 405, "Method Not Allowed");
+    assert_detail(&reply, 405, "Method Not Allowed", "method_not_allowed");
 }
 
 // ---------------------------------------------------------------- login
@@ -229,8 +230,18 @@ async fn wrong_password_and_unknown_email_fail_identically() {
     app.signup("known@example.com", "k").await;
     let wrong_password = app.login("known@example.com", "not the password").await;
     let unknown_email = app.login("unknown@example.com", PASSWORD).await;
-    assert_detail(&wrong_password, 401, "Incorrect email or password");
-    assert_detail(&unknown_email, 401, "Incorrect email or password");
+    assert_detail(
+        &wrong_password,
+        401,
+        "Incorrect email or password",
+        "invalid_credentials",
+    );
+    assert_detail(
+        &unknown_email,
+        401,
+        "Incorrect email or password",
+        "invalid_credentials",
+    );
     assert_eq!(wrong_password.text, unknown_email.text);
 }
 

@@ -1,5 +1,7 @@
 //! Test harness: the real application, started in-process on 127.0.0.1:0 with a fresh
-//! temporary database, driven over HTTP; plus the helpers more than one test module uses.
+//! temporary database (`TestApp`), driven over HTTP through `Api` — the same client the
+//! process and cluster tests use for the binary they start (`process::Server`); plus the
+//! helpers more than one test module uses.
 
 use super::database::{database_url_for, postgres_server};
 use authkit::server::{App, Config};
@@ -25,89 +27,20 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("COOKIE_SECURE", "false"),
 ];
 
-pub struct TestApp {
+/// A client of one running server, in this process (`TestApp`) or in its own
+/// (`process::Server`): every API test, whichever server it starts, speaks through this.
+#[derive(Clone)]
+pub struct Api {
     pub base: String,
     pub client: reqwest::Client,
-    /// The app's database, for tests that look at or change what is stored.
-    pub db: AnyPool,
-    /// Whether it is PostgreSQL (`TEST_DATABASE_URL`) rather than SQLite.
-    pub postgres: bool,
-    _dir: TempDir,
 }
 
-pub struct Reply {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-    pub text: String,
-}
-
-impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(&[]).await
-    }
-
-    /// Starts the app with these environment settings on top of the test defaults, through
-    /// the same startup code as the server binary (`App::build`, then `App::serve`, which
-    /// passes the client address on as production does).
-    pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
-        Self::spawn_with_options(settings, LeptosOptions::builder().output_name("authkit").build()).await
-    }
-
-    /// As [`Self::spawn_with`], with Leptos options of the test's own (a site folder of
-    /// its own, hashed file names).
-    pub async fn spawn_with_options(settings: &[(&str, &str)], options: LeptosOptions) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = database_url_for(dir.path()).await;
-        let mut vars: HashMap<String, String> = DEFAULTS
-            .iter()
-            .chain(settings)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        vars.insert("DATA_DIR".into(), dir.path().display().to_string());
-        vars.insert("DATABASE_URL".into(), database_url.clone());
-        vars.entry("JWT_SECRET".into())
-            .or_insert_with(|| String::from_utf8(SECRET.to_vec()).expect("utf-8 secret"));
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-        let app = App::build(&config, options).await.expect("app builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            app.serve(listener, std::future::pending::<()>()).await.expect("serve");
-        });
-        sqlx::any::install_default_drivers();
-        let db = AnyPool::connect(&database_url).await.expect("test db connection");
+impl Api {
+    pub fn new(base: String) -> Self {
         Self {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
-            db,
-            postgres: postgres_server().is_some(),
-            _dir: dir,
         }
-    }
-
-    /// The SQL text for this test's engine, where a test's own SQL must differ.
-    pub fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
-        if self.postgres { postgres } else { sqlite }
-    }
-
-    /// The tables of the schema (without sqlx's bookkeeping).
-    pub async fn table_names(&self) -> Vec<String> {
-        sqlx::query_scalar(self.pick(
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name <> '_sqlx_migrations' AND name NOT LIKE 'sqlite_%'",
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
-             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
-        ))
-        .fetch_all(&self.db)
-        .await
-        .expect("table names")
-    }
-
-    /// The app's data folder (`DATA_DIR`); without `SMTP_URL`, mail is written to its
-    /// `outbox/` folder.
-    pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -229,6 +162,115 @@ impl TestApp {
         self.me(Some(&bearer(token))).await.status
     }
 
+    /// Any call: `method` on `path`, with an optional access token, refresh cookie and JSON
+    /// body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", bearer(token));
+        }
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", format!("refresh_token={cookie}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+}
+
+/// The application in this process, with its database at hand.
+pub struct TestApp {
+    pub api: Api,
+    /// The app's database, for tests that look at or change what is stored.
+    pub db: AnyPool,
+    /// Whether it is PostgreSQL (`TEST_DATABASE_URL`) rather than SQLite.
+    pub postgres: bool,
+    _dir: TempDir,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with these environment settings on top of the test defaults, through
+    /// the same startup code as the server binary (`App::build`, then `App::serve`, which
+    /// passes the client address on as production does).
+    pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
+        Self::spawn_with_options(settings, LeptosOptions::builder().output_name("authkit").build()).await
+    }
+
+    /// As [`Self::spawn_with`], with Leptos options of the test's own (a site folder of
+    /// its own, hashed file names).
+    pub async fn spawn_with_options(settings: &[(&str, &str)], options: LeptosOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = database_url_for(dir.path()).await;
+        let mut vars: HashMap<String, String> = DEFAULTS
+            .iter()
+            .chain(settings)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        vars.insert("DATA_DIR".into(), dir.path().display().to_string());
+        vars.insert("DATABASE_URL".into(), database_url.clone());
+        vars.entry("JWT_SECRET".into())
+            .or_insert_with(|| String::from_utf8(SECRET.to_vec()).expect("utf-8 secret"));
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+        let app = App::build(&config, options).await.expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            app.serve(listener, std::future::pending::<()>()).await.expect("serve");
+        });
+        sqlx::any::install_default_drivers();
+        let db = AnyPool::connect(&database_url).await.expect("test db connection");
+        Self {
+            api: Api::new(format!("http://{addr}")),
+            db,
+            postgres: postgres_server().is_some(),
+            _dir: dir,
+        }
+    }
+
+    /// The SQL text for this test's engine, where a test's own SQL must differ.
+    pub fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        if self.postgres { postgres } else { sqlite }
+    }
+
+    /// The tables of the schema (without sqlx's bookkeeping).
+    pub async fn table_names(&self) -> Vec<String> {
+        sqlx::query_scalar(self.pick(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name <> '_sqlx_migrations' AND name NOT LIKE 'sqlite_%'",
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+        ))
+        .fetch_all(&self.db)
+        .await
+        .expect("table names")
+    }
+
+    /// The app's data folder (`DATA_DIR`); without `SMTP_URL`, mail is written to its
+    /// `outbox/` folder.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Deletes the user's row behind the app's back (as an operator or another instance
     /// would), so that tokens issued for it must stop working.
     pub async fn delete_user_row(&self, id: i64) {
@@ -252,6 +294,14 @@ impl TestApp {
             .execute(&self.db)
             .await
             .unwrap();
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }
 

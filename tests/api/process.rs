@@ -2,16 +2,26 @@
 //! answered signup lost when the process is killed outright.
 
 use super::database::database_url_for;
-use super::helpers::PASSWORD;
+use super::helpers::{Api, PASSWORD};
 use super::mail::{PASSWORD_CHANGED, RESET, VERIFY};
 use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary in a process of its own, spoken to through the same `Api` as the
+/// in-process `TestApp`.
 pub struct Server {
     pub child: Child,
-    pub base: String,
+    pub api: Api,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl Server {
@@ -42,7 +52,7 @@ impl Server {
         let child = command.spawn().expect("server starts");
         Self {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            api: Api::new(format!("http://127.0.0.1:{port}")),
         }
     }
 
