@@ -181,6 +181,20 @@ where
         }
     }
 
+    /// As [`Self::on_submit`], for a form that shows a notice after a success: a new
+    /// attempt replaces the last one's notice, whatever it turns out to be.
+    pub fn on_submit_replacing(
+        self,
+        notice: RwSignal<Option<String>>,
+        check: impl Fn() -> Result<I, String> + 'static,
+    ) -> impl Fn(SubmitEvent) + 'static {
+        let submit = self.on_submit(check);
+        move |ev: SubmitEvent| {
+            notice.set(None);
+            submit(ev);
+        }
+    }
+
     /// Sends `input` as it is, for controls that are not a form (the admin's role buttons):
     /// there is nothing to check locally, and the alert is left as it is.
     pub fn dispatch(self, input: I) {

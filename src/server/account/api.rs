@@ -5,6 +5,7 @@ use crate::api::{ChangePassword, DeleteAccount, GetAccount, UpdateMe};
 use crate::server::http::openapi::endpoint::{Caller, Endpoint, NEW_PASSWORD, PASSWORD, account, tokens, user};
 use crate::server::http::openapi::schemas::{current_password, new_password, object, username};
 use crate::server::http::rest;
+use axum::http::Method;
 use serde_json::json;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -29,8 +30,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             .answer(200, "TokenResponse", tokens())
             .refuses(401, "Incorrect password")
             .throttled(),
-        deleting_the_account(Endpoint::rest(
-            "DELETE",
+        deleting_the_account(Endpoint::route(
+            Method::DELETE,
             rest::DELETE_ME,
             "delete_me",
             "account",

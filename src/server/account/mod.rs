@@ -48,7 +48,7 @@ pub async fn change_password(
     // throttle; only then the dictionary check, whose cost depends on what was sent.
     let new = NewPassword::parse_field(Field::NewPassword, new, &user.email, &user.username)?;
     confirm_password(state, principal, current).await?;
-    screen_new_password(state, &new).await?;
+    screen_new_password(&state.accounts.hasher, &new).await?;
     let hash = state.accounts.hasher.hash(new.into_password().into_secret()).await?;
     let mut tx = state.database.pool().begin().await?;
     UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;

@@ -5,6 +5,7 @@ use crate::api::{ListUsers, RemoveSecondFactor, SetUserRole};
 use crate::server::http::openapi::endpoint::{Caller, Endpoint, Param, account};
 use crate::server::http::openapi::schemas::{object, role, user_id};
 use crate::server::http::rest;
+use axum::http::Method;
 use serde_json::json;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -46,8 +47,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             object(&[("id", user_id()), ("role", role())]),
             json!({"id": 2, "role": "admin"}),
         ),
-        setting_a_role(Endpoint::rest(
-            "PATCH",
+        setting_a_role(Endpoint::route(
+            Method::PATCH,
             rest::SET_ROLE,
             "set_role",
             "admin",

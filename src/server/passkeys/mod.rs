@@ -220,7 +220,7 @@ async fn registered(state: &AppState, user_id: i64) -> Result<Vec<Passkey>, Auth
 /// it holds for this site.
 pub async fn sign_in_start(state: &AppState, meta: &RequestMeta) -> Result<PasskeyOptions, AuthError> {
     let webauthn = webauthn(state)?;
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     let (options, authentication) = webauthn
         .start_discoverable_authentication()
         .map_err(AuthError::internal)?;
@@ -256,7 +256,7 @@ async fn sign_in(
     sent: Value,
 ) -> Result<LoginStep, AuthError> {
     let webauthn = webauthn(state)?;
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     let answer: PublicKeyCredential = credential(sent)?;
     let started = state
         .passkeys
@@ -311,7 +311,7 @@ fn second_factor_ceremony(mfa_token: &str) -> String {
 /// Options for using a passkey as the second factor of the login `mfa_token` stands for.
 pub async fn second_factor_start(state: &AppState, meta: &RequestMeta, mfa_token: String) -> Result<Value, AuthError> {
     let webauthn = webauthn(state)?;
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     let pending = state
         .second_factor
         .challenges

@@ -100,7 +100,7 @@ async fn check_code(
     mfa_token: String,
     proof: Proof,
 ) -> Result<LoginStep, AuthError> {
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     let pending = state
         .second_factor
         .challenges
@@ -117,7 +117,7 @@ async fn check_code(
     let attempt = state
         .throttles
         .login
-        .begin(&user.email, login::source(state, meta, &user.email))
+        .begin(&user.email, login::source(&state.sessions.devices, meta, &user.email))
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt

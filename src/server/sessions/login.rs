@@ -5,6 +5,7 @@
 //! outcome is counted ([`counted`]), and how a login that succeeded becomes a session and
 //! a device cookie ([`LoginStep::session`]).
 
+use super::device::DeviceCookies;
 use super::{SessionIssued, start_session};
 use crate::api::{MfaChallenge, TokenResponse};
 use crate::server::error::AuthError;
@@ -73,11 +74,11 @@ pub async fn counted(
 /// Where a login attempt on `account` counts (`LoginThrottle`): in the browser's own
 /// bucket when it holds a device cookie of this account (valid for
 /// [`DEVICE_COOKIE_TTL`](super::device::DEVICE_COOKIE_TTL)), so strangers cannot lock its owner out; else in its network's.
-pub fn source(state: &AppState, meta: &RequestMeta, account: &str) -> Source {
+pub fn source(devices: &DeviceCookies, meta: &RequestMeta, account: &str) -> Source {
     match meta
         .device_token
         .as_deref()
-        .and_then(|token| state.sessions.devices.verify(token, account))
+        .and_then(|token| devices.verify(token, account))
     {
         Some(device) => Source::Device(device),
         None => Source::Network(meta.network()),

@@ -17,7 +17,7 @@ use super::account::users::StoredUser;
 use super::email_address::send_verification;
 use super::error::AuthError;
 use super::http::request_meta::{Bearer, RequestMeta};
-use super::state::AppState;
+use super::state::{AppState, Throttles};
 use super::throttles::login::Source;
 use crate::api::{LoggedOut, Password, Role, TokenResponse, User};
 use crate::validation::{Email, NewAccount, NewPassword, check_login_password};
@@ -109,7 +109,7 @@ pub async fn confirm_password(state: &AppState, principal: &Principal, password:
         .begin(&user.email, Source::Session(principal.session_id.clone()))
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let verified = verify_password(state, &password, Some(user.password_hash.clone())).await;
+    let verified = verify_password(&state.accounts.hasher, &password, Some(user.password_hash.clone())).await;
     attempt
         .settle(verified.map(|matched| (matched != Matched::No).then_some(())))
         .await?
@@ -130,23 +130,16 @@ enum Matched {
 /// Verifies `password` against `stored` (or, with no account, against the dummy hash):
 /// in NFKC and, when the typed form differs, as typed. The work depends only on what was
 /// typed, never on whether the account exists.
-async fn verify_password(state: &AppState, password: &Password, stored: Option<String>) -> Result<Matched, AuthError> {
+async fn verify_password(
+    hasher: &PasswordHasher,
+    password: &Password,
+    stored: Option<String>,
+) -> Result<Matched, AuthError> {
     let normalised = password.normalised();
-    if state
-        .accounts
-        .hasher
-        .verify(normalised.clone().into_secret(), stored.clone())
-        .await?
-    {
+    if hasher.verify(normalised.clone().into_secret(), stored.clone()).await? {
         return Ok(Matched::Normalised);
     }
-    if normalised.expose() != password.expose()
-        && state
-            .accounts
-            .hasher
-            .verify(password.clone().into_secret(), stored)
-            .await?
-    {
+    if normalised.expose() != password.expose() && hasher.verify(password.clone().into_secret(), stored).await? {
         return Ok(Matched::AsTyped);
     }
     Ok(Matched::No)
@@ -162,14 +155,13 @@ async fn verify_credentials(
 ) -> Result<Option<(StoredUser, Matched)>, AuthError> {
     let user = state.accounts.users.find_by_email(email).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let matched = verify_password(state, password, stored_hash).await?;
+    let matched = verify_password(&state.accounts.hasher, password, stored_hash).await?;
     Ok(user.filter(|_| matched != Matched::No).map(|user| (user, matched)))
 }
 
 /// Counts this request against its client's signup/login allowance.
-pub(super) async fn throttle_client(state: &AppState, meta: &RequestMeta) -> Result<(), AuthError> {
-    state
-        .throttles
+pub(super) async fn throttle_client(throttles: &Throttles, meta: &RequestMeta) -> Result<(), AuthError> {
+    throttles
         .auth_requests
         .acquire(&meta.network())
         .await?
@@ -179,13 +171,9 @@ pub(super) async fn throttle_client(state: &AppState, meta: &RequestMeta) -> Res
 /// The dictionary check (zxcvbn) of a new password. Its cost grows with what the client
 /// typed, so it runs where hashing runs (`PasswordHasher::offload`), never on an async
 /// worker.
-pub async fn screen_new_password(state: &AppState, password: &NewPassword) -> Result<(), AuthError> {
+pub async fn screen_new_password(hasher: &PasswordHasher, password: &NewPassword) -> Result<(), AuthError> {
     let password = password.clone();
-    state
-        .accounts
-        .hasher
-        .offload(move || check_not_guessable(&password))
-        .await??;
+    hasher.offload(move || check_not_guessable(&password)).await??;
     Ok(())
 }
 
@@ -198,7 +186,7 @@ pub struct Registered {
 /// Creates an account with `role`, enforcing every password rule (the dictionary check
 /// included). Signup and `authkit create-admin` both come through here.
 pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Result<Registered, AuthError> {
-    screen_new_password(state, account.password()).await?;
+    screen_new_password(&state.accounts.hasher, account.password()).await?;
     let password_hash = state
         .accounts
         .hasher
@@ -227,7 +215,7 @@ pub async fn signup(
     password: Password,
     username: String,
 ) -> Result<SignedUp, AuthError> {
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     let account = NewAccount::parse(&email, &username, password)?;
     let email = account.email().as_str().to_owned();
     let Registered { user, password_hash } = register(state, account, Role::User).await?;
@@ -275,7 +263,7 @@ async fn check_password(
     email: String,
     password: Password,
 ) -> Result<LoginStep, AuthError> {
-    throttle_client(state, meta).await?;
+    throttle_client(&state.throttles, meta).await?;
     // Both fields are checked, and both refusals told at once.
     let (email, password_check) = (Email::parse(&email), check_login_password(password.expose()));
     let email = match (email, password_check) {
@@ -295,7 +283,7 @@ async fn check_password(
     let attempt = state
         .throttles
         .login
-        .begin(&account, login::source(state, meta, &account))
+        .begin(&account, login::source(&state.sessions.devices, meta, &account))
         .await?
         .map_err(AuthError::TooManyRequests)?;
     let checked = verify_credentials(state, &email, &password).await;

@@ -7,7 +7,6 @@ use crate::api::{Accepted, Account, Password, change_email, resend_verification}
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use crate::ui::{tr, tr_message};
 use crate::validation::Email;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 #[component]
@@ -53,7 +52,7 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
             sent.set(Some(answer.detail));
         },
     );
-    let submit = flow.on_submit(move || {
+    let on_submit = flow.on_submit_replacing(sent, move || {
         let typed = new_email.get_untracked();
         let parsed = Email::parse(&typed).map_err(|e| e.message)?;
         if parsed.as_str() == account.email {
@@ -68,10 +67,6 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
             password,
         })
     });
-    let on_submit = move |ev: SubmitEvent| {
-        sent.set(None);
-        submit(ev);
-    };
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>{tr("Change email")}</h2>

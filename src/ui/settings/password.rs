@@ -5,7 +5,6 @@ use crate::api::{Account, Password, TokenResponse, change_password};
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use crate::ui::{Session, tr};
 use crate::validation::NewPassword;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 #[derive(Clone)]
@@ -34,7 +33,7 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
             ));
         },
     );
-    let submit = flow.on_submit(move || {
+    let on_submit = flow.on_submit_replacing(done, move || {
         let current_password = Password::new(current.get_untracked());
         if current_password.expose().is_empty() {
             return Err("Enter your current password".to_owned());
@@ -46,11 +45,6 @@ pub fn ChangePassword(account: Account) -> impl IntoView {
             new: new_password.into_password(),
         })
     });
-    // A new attempt replaces the last one's notice, whatever it turns out to be.
-    let on_submit = move |ev: SubmitEvent| {
-        done.set(None);
-        submit(ev);
-    };
     view! {
         <form class="section" method="post" on:submit=on_submit novalidate>
             <h2>{tr("Change your password")}</h2>

@@ -157,28 +157,27 @@ fn TurnOn(enabled: RwSignal<bool>, fresh_codes: RwSignal<Option<Vec<String>>>) -
 
 #[component]
 fn TurnOff(enabled: RwSignal<bool>) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
+    let (password, code) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let flow = FormFlow::new(
         |(password, code): &(Password, String)| totp_disable(password.clone(), code.clone()),
         move |_| enabled.set(false),
     );
-    let check = move || Ok((password_from(password)?, code_from(code)?));
     view! {
-        <form method="post" on:submit=flow.on_submit(check) novalidate>
-            <h3>{tr("Turn it off")}</h3>
-            <TextField label=tr("Your password") id="totp-off-password" kind="password" autocomplete="current-password" value=password />
-            <TextField label=tr("Code") id="totp-off-code" autocomplete="one-time-code" value=code error=flow.field_error("code") />
-            <FormAlert message=flow.error />
-            <SubmitButton label=tr("Turn off two-step verification") pending_label=tr("Checking…") pending=flow.pending />
-        </form>
+        <PasswordAndCode
+            heading=tr("Turn it off")
+            note=None
+            ids=("totp-off-password", "totp-off-code")
+            submit=tr("Turn off two-step verification")
+            password
+            code
+            flow
+        />
     }
 }
 
 #[component]
 fn NewCodes(fresh_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
+    let (password, code) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let flow = FormFlow::new(
         |(password, code): &(Password, String)| new_recovery_codes(password.clone(), code.clone()),
         move |codes: RecoveryCodes| {
@@ -187,15 +186,44 @@ fn NewCodes(fresh_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
             fresh_codes.set(Some(codes.recovery_codes));
         },
     );
+    view! {
+        <PasswordAndCode
+            heading=tr("New recovery codes")
+            note=Some(tr("The codes you have now stop working."))
+            ids=("codes-password", "codes-code")
+            submit=tr("Get new recovery codes")
+            password
+            code
+            flow
+        />
+    }
+}
+
+/// A change to the factor confirmed with the password and a current code (the app's or a
+/// recovery code): turning it off, new recovery codes.
+#[component]
+fn PasswordAndCode<T>(
+    heading: &'static str,
+    note: Option<&'static str>,
+    /// The fields' ids: the password's and the code's.
+    ids: (&'static str, &'static str),
+    submit: &'static str,
+    password: RwSignal<String>,
+    code: RwSignal<String>,
+    flow: FormFlow<(Password, String), T>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
     let check = move || Ok((password_from(password)?, code_from(code)?));
     view! {
         <form method="post" on:submit=flow.on_submit(check) novalidate>
-            <h3>{tr("New recovery codes")}</h3>
-            <p>{tr("The codes you have now stop working.")}</p>
-            <TextField label=tr("Your password") id="codes-password" kind="password" autocomplete="current-password" value=password />
-            <TextField label=tr("Code") id="codes-code" autocomplete="one-time-code" value=code error=flow.field_error("code") />
+            <h3>{heading}</h3>
+            {note.map(|note| view! { <p>{note}</p> })}
+            <TextField label=tr("Your password") id=ids.0 kind="password" autocomplete="current-password" value=password />
+            <TextField label=tr("Code") id=ids.1 autocomplete="one-time-code" value=code error=flow.field_error("code") />
             <FormAlert message=flow.error />
-            <SubmitButton label=tr("Get new recovery codes") pending_label=tr("Checking…") pending=flow.pending />
+            <SubmitButton label=submit pending_label=tr("Checking…") pending=flow.pending />
         </form>
     }
 }

@@ -86,26 +86,14 @@ impl Endpoint {
                 >,
             > + 'static,
     {
-        let mut endpoint = Self::new(F::Protocol::METHOD, F::PATH, &operation_id::<F>(), tag, summary, caller);
+        let mut endpoint = Self::route(F::Protocol::METHOD, F::PATH, &operation_id::<F>(), tag, summary, caller);
         endpoint.register = Some(register_explicit::<F>);
         endpoint
     }
 
     /// A route of `crate::server::http::rest`, for an operation whose natural HTTP shape a
-    /// server function cannot have.
-    pub fn rest(
-        method: &'static str,
-        path: &'static str,
-        id: &str,
-        tag: &'static str,
-        summary: &'static str,
-        caller: Caller,
-    ) -> Self {
-        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::POST);
-        Self::new(method, path, id, tag, summary, caller)
-    }
-
-    fn new(
+    /// server function cannot have (and, through `server_fn`, every other row).
+    pub fn route(
         method: Method,
         path: &'static str,
         id: &str,
