@@ -73,6 +73,9 @@ pub struct Throttles {
     /// Refreshes per session (its id, as the cookie names it) and per client network.
     pub refreshes_per_session: Arc<Throttle<String>>,
     pub refreshes_per_network: Arc<Throttle<Network>>,
+    /// Passkey sign-ins started per client network: not logins (nothing is guessed
+    /// until one finishes), so they spend no login allowance.
+    pub passkey_starts: Arc<Throttle<Network>>,
     /// Mails with a link asked for per address (password resets, new addresses).
     pub mails_per_address: Arc<Throttle<String>>,
     /// Mails a logged-in account asks for (verification resent, email changes).
@@ -186,6 +189,13 @@ impl Throttles {
             refreshes_per_network: Arc::new(Throttle::new(
                 "refresh_network",
                 limits.refreshes_per_ip_per_minute,
+                minute,
+                max_keys,
+                shared.clone(),
+            )),
+            passkey_starts: Arc::new(Throttle::new(
+                "passkey_starts",
+                limits.passkey_starts_per_ip_per_minute,
                 minute,
                 max_keys,
                 shared.clone(),

@@ -206,3 +206,24 @@ async fn reset_requests_are_throttled_per_address_whether_or_not_it_has_an_accou
     // Another address is not held back.
     assert_eq!(request(&app, "other@example.com").await.status, 202);
 }
+
+/// Issue 21 (7): a reset and the end of the account's sessions are one change: if the
+/// sessions cannot be ended, the password is not reset and the link still works.
+#[tokio::test]
+async fn a_reset_that_cannot_end_the_sessions_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.signup("atomic@example.com", "a").await;
+    request(&app, "atomic@example.com").await;
+    let token = reset_token(&wait_for_mails(app.data_dir(), RESET, 1).await[0]);
+    super::sessions::refuse_session_revocations(&app).await;
+    assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status, 500);
+    super::sessions::allow_session_revocations(&app).await;
+    assert_eq!(
+        app.login("atomic@example.com", PASSWORD).await.status,
+        200,
+        "the old password stands"
+    );
+    let done = reset(&app, &token, NEW_PASSWORD).await;
+    assert_eq!(done.status, 200, "the link was not used up: {}", done.text);
+    assert_eq!(app.login("atomic@example.com", NEW_PASSWORD).await.status, 200);
+}

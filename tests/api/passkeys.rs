@@ -303,3 +303,24 @@ async fn an_account_with_a_passkey_is_offered_it_as_the_second_factor() {
         .await;
     assert_eq!(made_up.status, 401, "{}", made_up.text);
 }
+
+/// Issue 21 (8): the login page starts a passkey ceremony on every anonymous view (the
+/// browser's autofill). Reloading it is not guessing a password: the starts must not spend
+/// the network's login allowance, and have an allowance of their own.
+#[tokio::test]
+async fn passkey_starts_do_not_spend_the_login_allowance() {
+    let app = TestApp::spawn_with(&[
+        ("PUBLIC_URL", PUBLIC_URL),
+        ("AUTH_RATE_PER_IP_PER_MINUTE", "3"),
+        ("PASSKEY_STARTS_PER_IP_PER_MINUTE", "5"),
+    ])
+    .await;
+    for _ in 0..5 {
+        let start = app.post_json("/auth/passkeys/sign-in/start", &json!({})).await;
+        assert_eq!(start.status, 200, "{}", start.text);
+    }
+    let flooded = app.post_json("/auth/passkeys/sign-in/start", &json!({})).await;
+    assert_eq!(flooded.status, 429, "starts have their own allowance: {}", flooded.text);
+    assert_eq!(app.signup("reload@example.com", "r").await.status, 200);
+    assert_eq!(app.login("reload@example.com", PASSWORD).await.status, 200);
+}

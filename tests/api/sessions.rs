@@ -612,3 +612,82 @@ async fn no_endpoint_gives_a_non_admin_another_users_data() {
     // Bob is untouched.
     assert_eq!(app.me(Some(&bearer(&bob))).await.body["email"], "bob@example.com");
 }
+
+/// Issue 21 (8): a stale refresh cookie proves the session's token was copied. The proof is
+/// acted on at once, even while the session's refresh allowance is spent: a thief who
+/// refreshes quickly must not buy time for the stolen session by holding its allowance.
+#[tokio::test]
+async fn a_reused_refresh_cookie_ends_its_session_even_past_the_session_allowance() {
+    let app = TestApp::spawn_with(&[("REFRESH_RATE_PER_SESSION_PER_MINUTE", "2")]).await;
+    app.signup("held@example.com", "h").await;
+    let (_, stolen) = app.session("held@example.com", PASSWORD).await;
+    // The thief refreshes with the copied cookie until the session's allowance is spent.
+    let first = app.refresh(&stolen).await;
+    let second = app.refresh(&refresh_cookie(&first).unwrap()).await;
+    assert_eq!((first.status, second.status), (200, 200), "{}", second.text);
+    let thief_access = second.body["access_token"].as_str().unwrap().to_owned();
+    // The owner's browser still holds the first cookie: presenting it proves the reuse.
+    let owner = app.refresh(&stolen).await;
+    assert_eq!(
+        owner.status, 401,
+        "reuse is judged before the allowance: {}",
+        owner.text
+    );
+    assert_eq!(owner.body["code"], "invalid_token");
+    assert_eq!(app.me_status(&thief_access).await, 401, "the stolen session is over");
+}
+
+/// Issue 21 (7): a password change and the end of the other sessions are one change. If
+/// ending the sessions fails, the password stays as it was (and the old sessions with it).
+#[tokio::test]
+async fn a_password_change_that_cannot_end_the_sessions_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.signup("atomic@example.com", "a").await;
+    let (token, _) = app.session("atomic@example.com", PASSWORD).await;
+    refuse_session_revocations(&app).await;
+    let changed = app
+        .post_with(
+            "/auth/password",
+            Some(&bearer(&token)),
+            None,
+            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(changed.status, 500, "{}", changed.text);
+    allow_session_revocations(&app).await;
+    assert_eq!(
+        app.login("atomic@example.com", PASSWORD).await.status,
+        200,
+        "the old password stands"
+    );
+    assert_eq!(app.login("atomic@example.com", NEW_PASSWORD).await.status, 401);
+}
+
+/// Makes the database refuse to end any session (a fault between a change and the end of
+/// the sessions it must end).
+pub async fn refuse_session_revocations(app: &TestApp) {
+    let statements: &[&'static str] = if app.postgres {
+        &[
+            "CREATE FUNCTION refuse_revocation() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'sessions cannot be ended now'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_revocation BEFORE UPDATE OF revoked_at ON sessions \
+             FOR EACH ROW EXECUTE FUNCTION refuse_revocation()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_revocation BEFORE UPDATE OF revoked_at ON sessions \
+           BEGIN SELECT RAISE(ABORT, 'sessions cannot be ended now'); END",
+        ]
+    };
+    for statement in statements {
+        sqlx::query(*statement).execute(&app.db).await.expect("trigger created");
+    }
+}
+
+pub async fn allow_session_revocations(app: &TestApp) {
+    let statement = app.pick(
+        "DROP TRIGGER refuse_revocation",
+        "DROP TRIGGER refuse_revocation ON sessions",
+    );
+    sqlx::query(statement).execute(&app.db).await.expect("trigger dropped");
+}

@@ -12,6 +12,7 @@ use super::error::AuthError;
 use super::mail::links::MailLinks;
 use super::mail::outbox::Outbox;
 use super::mail::templates;
+use super::sessions::store::SessionStore;
 use super::sessions::{Principal, SessionIssued, confirm_password, screen_new_password, start_session};
 use super::state::AppState;
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
@@ -56,9 +57,10 @@ pub async fn change_password(
     MailLinks::revoke_all(&mut tx, user.id).await?;
     // If it was not the owner, the owner learns of it from their mailbox.
     Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
+    // In the same transaction: a new password never stands beside the sessions it ends.
+    let revoked = SessionStore::revoke_all_of(&mut *tx, user.id).await?;
     tx.commit().await?;
     state.mail.mailer.wake_worker();
-    let revoked = state.sessions.store.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password changed");
     start_session(state, user.id, &hash).await
 }

@@ -15,7 +15,8 @@ pub enum Transport {
 }
 
 /// lettre reads `smtp://` without `tls` as plain text. Ours: `smtps://` is implicit TLS,
-/// `smtp://` is STARTTLS (required), and only `smtp://…?tls=none` is plain (a local relay).
+/// `smtp://` is STARTTLS (required), and only `smtp://…?tls=none` is plain (a local relay);
+/// any other `tls` is refused at start.
 fn lettre_url(url: &str) -> anyhow::Result<String> {
     let mut parsed = url::Url::parse(url).context("SMTP_URL is not a URL")?;
     anyhow::ensure!(
@@ -27,13 +28,20 @@ fn lettre_url(url: &str) -> anyhow::Result<String> {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    match pairs.iter().position(|(key, _)| key == "tls") {
-        Some(i) if pairs[i].1 == "none" => {
-            pairs.remove(i);
+    // `tls=opportunistic` (or lettre's other values) would let anyone on the path strip
+    // STARTTLS and read the mail: only a plain relay said out loud, or TLS required.
+    let tls: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].0 == "tls").collect();
+    match tls.as_slice() {
+        [] if starttls_by_default => pairs.push(("tls".into(), "required".into())),
+        [] => {}
+        [i] if starttls_by_default && pairs[*i].1 == "none" => {
+            pairs.remove(*i);
         }
-        Some(_) => {}
-        None if starttls_by_default => pairs.push(("tls".into(), "required".into())),
-        None => {}
+        [i] if starttls_by_default && pairs[*i].1 == "required" => {}
+        _ => anyhow::bail!(
+            "SMTP_URL's tls must be `required` (the default of smtp://) or `none` (a local relay); \
+             smtps:// takes none"
+        ),
     }
     if pairs.is_empty() {
         parsed.set_query(None);
@@ -122,5 +130,25 @@ mod tests {
             "smtps://user:pw@mail.example.com:465"
         );
         assert!(lettre_url("http://mail.example.com").is_err());
+    }
+
+    /// Issue 21 (8): `tls=opportunistic` lets anyone on the path strip STARTTLS and read
+    /// the reset links; only `none` (said out loud, for a local relay) and `required` pass.
+    #[test]
+    fn a_downgradable_tls_setting_is_refused() {
+        for url in [
+            "smtp://mail.example.com:587?tls=opportunistic",
+            "smtp://mail.example.com:587?tls=OPPORTUNISTIC",
+            "smtp://mail.example.com:587?tls=",
+            "smtp://mail.example.com:587?tls=wrapper&tls=none",
+            "smtps://mail.example.com:465?tls=opportunistic",
+        ] {
+            let refused = lettre_url(url).expect_err(url).to_string();
+            assert!(refused.contains("tls"), "{url}: {refused}");
+        }
+        assert_eq!(
+            lettre_url("smtp://mail.example.com:587?tls=required").unwrap(),
+            "smtp://mail.example.com:587?tls=required"
+        );
     }
 }

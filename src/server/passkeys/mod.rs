@@ -220,7 +220,14 @@ async fn registered(state: &AppState, user_id: i64) -> Result<Vec<Passkey>, Auth
 /// it holds for this site.
 pub async fn sign_in_start(state: &AppState, meta: &RequestMeta) -> Result<PasskeyOptions, AuthError> {
     let webauthn = webauthn(state)?;
-    throttle_client(&state.throttles, meta).await?;
+    // The login page starts one on every view: a reload is not a guess, so this spends
+    // an allowance of its own, not the network's logins (the finish spends one of those).
+    state
+        .throttles
+        .passkey_starts
+        .acquire(&meta.network())
+        .await?
+        .map_err(AuthError::TooManyRequests)?;
     let (options, authentication) = webauthn
         .start_discoverable_authentication()
         .map_err(AuthError::internal)?;

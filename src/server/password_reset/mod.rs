@@ -14,6 +14,7 @@ use super::mail::links::{MailLinks, Purpose};
 use super::mail::outbox::Outbox;
 use super::mail::templates;
 use super::sessions::screen_new_password;
+use super::sessions::store::SessionStore;
 use super::state::AppState;
 use crate::api::{Accepted, Password, PasswordResetDone};
 use crate::validation::{Email, Field, NewPassword};
@@ -95,9 +96,10 @@ pub async fn reset_password(
     UserStore::mark_verified(&mut tx, user.id, &redeemed.address).await?;
     MailLinks::revoke_all(&mut tx, user.id).await?;
     Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
+    // In the same transaction: a new password never stands beside the sessions it ends.
+    let revoked = SessionStore::revoke_all_of(&mut *tx, user.id).await?;
     tx.commit().await?;
     state.mail.mailer.wake_worker();
-    let revoked = state.sessions.store.revoke_all(user.id).await?;
     tracing::info!(sessions_revoked = revoked, "password reset");
     Ok(PasswordResetDone { password_reset: true })
 }

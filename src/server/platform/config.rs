@@ -96,6 +96,9 @@ pub struct Limits {
     pub refreshes_per_session_per_minute: u32,
     /// Refreshes allowed per client network per minute.
     pub refreshes_per_ip_per_minute: u32,
+    /// "Sign in with a passkey" ceremonies started per client network per minute (the
+    /// login page starts one on every view, for the browser's autofill).
+    pub passkey_starts_per_ip_per_minute: u32,
     /// Password-reset mails asked for per address per hour.
     pub resets_per_address_per_hour: u32,
     /// Mails a logged-in account may ask for per hour (verification links resent, email
@@ -199,6 +202,7 @@ impl Config {
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_RATE_PER_IP_PER_MINUTE", 30)?)?.max(1),
             refreshes_per_session_per_minute: u32::try_from(number("REFRESH_RATE_PER_SESSION_PER_MINUTE", 10)?)?.max(1),
             refreshes_per_ip_per_minute: u32::try_from(number("REFRESH_RATE_PER_IP_PER_MINUTE", 120)?)?.max(1),
+            passkey_starts_per_ip_per_minute: u32::try_from(number("PASSKEY_STARTS_PER_IP_PER_MINUTE", 120)?)?.max(1),
             resets_per_address_per_hour: u32::try_from(number("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 5)?)?.max(1),
             account_mails_per_hour: u32::try_from(number("ACCOUNT_MAILS_PER_HOUR", 5)?)?.max(1),
             max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),

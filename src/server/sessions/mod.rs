@@ -376,6 +376,10 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta) -> Result<Option<Sess
     let Some(presented) = meta.refresh_token.as_deref() else {
         return Ok(None);
     };
+    if state.sessions.store.revoke_if_reused(presented).await? {
+        tracing::warn!("refresh token reused: session revoked");
+        return Err(AuthError::RefreshRefused("refresh token reused"));
+    }
     let session_id = presented.split('.').next().unwrap_or_default().to_owned();
     state
         .throttles

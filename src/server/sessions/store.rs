@@ -275,11 +275,39 @@ impl SessionStore {
 
     /// Revokes every session of the user; returns how many were active.
     pub async fn revoke_all(&self, user_id: i64) -> Result<u64, sqlx::Error> {
+        Self::revoke_all_of(&self.pool, user_id).await
+    }
+
+    /// Ends every session of the account through any executor: inside the transaction of
+    /// a password change or reset, so that the new password and the end of the old
+    /// sessions are one change.
+    pub async fn revoke_all_of<'e>(
+        executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        user_id: i64,
+    ) -> Result<u64, sqlx::Error> {
         let done = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
             .bind(now_secs())
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(executor)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Is `presented` a genuine refresh token of an earlier generation of a live session?
+    /// Then its session is revoked at once and `true` returned: the token was copied. One
+    /// read and an HMAC, so it is judged before the session's refresh allowance (a thief
+    /// refreshing quickly must not delay the proof of theft).
+    pub async fn revoke_if_reused(&self, presented: &str) -> Result<bool, sqlx::Error> {
+        let Some(presented) = Presented::parse(presented) else {
+            return Ok(false);
+        };
+        let Some(row) = self.live_session(presented.session_id, now_secs()).await? else {
+            return Ok(false);
+        };
+        if presented.generation >= row.generation || !self.secrets.check(&presented, &row.refresh_seed) {
+            return Ok(false);
+        }
+        self.revoke(presented.session_id).await?;
+        Ok(true)
     }
 }

@@ -158,6 +158,7 @@ mod tests {
             auth_requests_per_ip_per_minute: 30,
             refreshes_per_session_per_minute: 10,
             refreshes_per_ip_per_minute: 120,
+            passkey_starts_per_ip_per_minute: 120,
             resets_per_address_per_hour: 5,
             account_mails_per_hour: 5,
             max_tracked_keys: 1_000,
