@@ -338,6 +338,9 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "Two-step" => "2단계 인증",
         "Remove second factor" => "2단계 인증 제거",
         // Passkeys.
+        "Verify your email address first: until the address is proven, nothing can be added that signs in to this account." => {
+            "먼저 이메일 주소를 인증하세요. 주소가 확인되기 전에는 이 계정에 로그인할 수단을 추가할 수 없습니다."
+        }
         "Passkeys" => "패스키",
         "A passkey signs you in with your fingerprint, face or device PIN instead of your password." => {
             "패스키를 쓰면 비밀번호 대신 지문, 얼굴 또는 기기 PIN으로 로그인합니다."

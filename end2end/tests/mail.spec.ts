@@ -1,7 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fillLogin, gotoHydrated, logInViaUi, recordPageErrors, signUpViaApi } from './support';
+import { fillLogin, gotoHydrated, linkInMail, logInViaUi, mailsTo, recordPageErrors, signUpViaApi } from './support';
 
 // Journeys that go through a real mailbox (forgot password, verify the address, change it):
 // start-server.sh runs an SMTP server (aiosmtpd) that stores every message in the Maildir
@@ -15,37 +13,6 @@ function newEmail(): string {
 }
 
 test.beforeEach(async ({ page }) => recordPageErrors(page));
-
-/** The messages to `to` that arrived so far, quoted-printable soft breaks and =3D undone. */
-function mailsTo(to: string): string[] {
-  const dir = join(process.env.E2E_DATA_DIR!, 'maildir', 'new');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return files
-    .map((name) => readFileSync(join(dir, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
-    .filter((mail) => mail.includes(`To: ${to}`));
-}
-
-async function linkInMail(to: string, path: string): Promise<string> {
-  let link = '';
-  await expect
-    .poll(
-      () => {
-        const match = mailsTo(to)
-          .map((mail) => mail.match(new RegExp(`http://localhost:3100${path}#token=[0-9a-f]{64}`)))
-          .find((m) => m !== null);
-        link = match ? match[0] : '';
-        return link;
-      },
-      { message: `a mail to ${to} with a ${path} link`, timeout: 15_000 },
-    )
-    .not.toBe('');
-  return link;
-}
 
 test('forgot password: the mailed link sets a new password, the old one stops working', async ({ page, request }) => {
   const email = newEmail();

@@ -1,5 +1,5 @@
 import { test, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
-import { fillLogin, gotoHydrated, logInViaUi, nowSeconds, openSettings, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
+import { fillLogin, gotoHydrated, logInViaUi, nowSeconds, openSettings, recordPageErrors, signUpViaApi, verifyViaMail, totpCode, type User } from './support';
 
 // Two-step verification: an authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30-second
 // steps) plus ten single-use recovery codes.
@@ -122,6 +122,7 @@ async function passwordStepViaApi(request: APIRequestContext, user: User): Promi
 test('turned on from the profile, the app code is asked for at login', async ({ page, request }) => {
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInViaUi(page, user.email, user.password);
   const { secret, enrolCode } = await enrolTotp(page, user.password);
 
@@ -157,6 +158,7 @@ test('turned on from the profile, the app code is asked for at login', async ({ 
 test('a recovery code logs in instead of the app, once only', async ({ page, request }) => {
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInViaUi(page, user.email, user.password);
   const { codes } = await enrolTotp(page, user.password);
   await logOut(page);
@@ -185,6 +187,7 @@ test('a recovery code logs in instead of the app, once only', async ({ page, req
 test('turned off with the password and a code, the password alone logs in again', async ({ page, request }) => {
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInViaUi(page, user.email, user.password);
   const { secret } = await enrolTotp(page, user.password);
 

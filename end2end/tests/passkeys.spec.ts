@@ -1,5 +1,5 @@
 import { test, expect, type APIRequestContext, type CDPSession, type Page } from '@playwright/test';
-import { fillLogin, nowSeconds, openSettings, recordPageErrors, signUpViaApi, totpCode, type User } from './support';
+import { fillLogin, nowSeconds, openSettings, recordPageErrors, signUpViaApi, verifyViaMail, totpCode, type User } from './support';
 
 // Passkeys with Chromium's virtual authenticator (CDP WebAuthn.addVirtualAuthenticator: a
 // platform authenticator that keeps discoverable credentials and verifies the user without
@@ -77,6 +77,7 @@ test('a passkey added from the profile signs in without the address or the passw
   const { cdp, id } = authenticator;
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInWithPassword(page, user);
   await expect(page).toHaveURL(/\/profile$/);
   await addPasskey(page, 'Work laptop', user.password);
@@ -114,6 +115,7 @@ test('a deleted passkey no longer signs in', async ({ page, request }) => {
   await virtualAuthenticator(page);
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInWithPassword(page, user);
   await expect(page).toHaveURL(/\/profile$/);
   await addPasskey(page, 'Old phone', user.password);
@@ -146,6 +148,7 @@ test('with two-step verification on, a passkey replaces the code', async ({ page
   const authenticator = await virtualAuthenticator(page);
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInWithPassword(page, user);
   await expect(page).toHaveURL(/\/profile$/);
   await addPasskey(page, 'Laptop', user.password);
@@ -166,6 +169,7 @@ test('a passkey signature works once: replayed, on its ceremony or on a new one,
   await virtualAuthenticator(page);
   const user = newUser();
   await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
   await logInWithPassword(page, user);
   await expect(page).toHaveURL(/\/profile$/);
   await addPasskey(page, 'Laptop', user.password);

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { gotoHydrated, logInViaUi, openSettings, recordPageErrors, signUpViaApi, type SettingsSection, type User } from './support';
+import { gotoHydrated, logInViaUi, openSettings, recordPageErrors, signUpViaApi, verifyViaMail, type SettingsSection, type User } from './support';
 
 // The settings area (src/ui/settings): one section per feature, each at its own address —
 // /settings/profile (where a login lands; /profile and /settings lead there too),
@@ -108,4 +108,24 @@ test('on the login page, "Sign in with a passkey" lines up with "Log in"', async
   expect(Math.abs(passkey.x - logIn.x), 'same left edge').toBeLessThan(1);
   expect(Math.abs(passkey.width - logIn.width), 'same width').toBeLessThan(1);
   expect(passkey.y, 'below it').toBeGreaterThan(logIn.y + logIn.height);
+});
+
+// Issue 21 (1): a stranger who signs up with someone else's address must not add a way in
+// that outlives the owner's recovery of it; the page says why, and offers the link.
+test('until the address is proven, the security settings offer the link instead of an app or a passkey', async ({ page, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  await logInViaUi(page, user.email, user.password);
+  await openSettings(page, 'Security');
+  const why = page.getByText('Verify your email address first');
+  await expect(why).toHaveCount(2);
+  await expect(page.getByRole('button', { name: 'Resend verification email' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Set up two-step verification' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Add a passkey' })).toHaveCount(0);
+
+  await verifyViaMail(request, user.email);
+  await gotoHydrated(page, '/settings/security');
+  await expect(why).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Set up two-step verification' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add a passkey' })).toBeVisible();
 });

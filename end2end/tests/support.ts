@@ -1,5 +1,6 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -137,4 +138,48 @@ export function totpCode(secretBase32: string, atUnixSeconds: number): string {
 /** Now, in Unix seconds (what `totpCode` takes). */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+// ---------------------------------------------------------------- mail (start-server.sh's SMTP server)
+
+/** The messages to `to` that arrived so far, quoted-printable soft breaks and =3D undone. */
+export function mailsTo(to: string): string[] {
+  const dir = join(process.env.E2E_DATA_DIR!, 'maildir', 'new');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
+    .map((name) => readFileSync(join(dir, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+    .filter((mail) => mail.includes(`To: ${to}`));
+}
+
+export async function linkInMail(to: string, path: string): Promise<string> {
+  let link = '';
+  await expect
+    .poll(
+      () => {
+        const match = mailsTo(to)
+          .map((mail) => mail.match(new RegExp(`http://localhost:3100${path}#token=[0-9a-f]{64}`)))
+          .find((m) => m !== null);
+        link = match ? match[0] : '';
+        return link;
+      },
+      { message: `a mail to ${to} with a ${path} link`, timeout: 15_000 },
+    )
+    .not.toBe('');
+  return link;
+}
+
+/** Opens the verification link mailed to `email` at signup, through the API: the address is
+ * proven (an authenticator app or a passkey can be added only then). */
+export async function verifyViaMail(request: APIRequestContext, email: string): Promise<void> {
+  const link = await linkInMail(email, '/verify-email');
+  const res = await request.post('/auth/verify-email', {
+    data: { token: link.split('#token=')[1] },
+    headers: { Accept: 'application/json' },
+  });
+  expect(res.status(), `POST /auth/verify-email: ${await res.text()}`).toBe(200);
 }

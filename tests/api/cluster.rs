@@ -411,8 +411,19 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     for email in ["fay@example.com", "gus@example.com", "gone@example.com"] {
         assert_eq!(signup(&c, &old.base, email).await, Some(200));
     }
+    // Fay opens her verification link (a second factor needs a proven address)…
+    let mails = super::mail::wait_for_mails(dir.path(), super::mail::VERIFY, 3).await;
+    let mail = mails
+        .iter()
+        .find(|mail| mail.contains("To: fay@example.com"))
+        .expect("Fay's link");
+    let link = super::mail::link_token(mail, "/verify-email");
+    let verified = old
+        .call("POST", "/auth/verify-email", None, None, Some(json!({"token": link})))
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
     let login = old.login("fay@example.com", PASSWORD).await;
-    // Fay turns on an authenticator app: her second factor must survive the move.
+    // …and turns on an authenticator app: her second factor must survive the move.
     let fay = token(&login);
     let cookie = cookie_of(&login).expect("refresh cookie");
     let setup = old

@@ -271,6 +271,22 @@ impl TestApp {
         self._dir.path()
     }
 
+    /// Signs up and logs in as `user_with_token` does, with the address proven (as if the
+    /// mailed link had been opened): what adding a second factor or a passkey needs.
+    pub async fn verified_user_with_token(&self, email: &str) -> (i64, String) {
+        let (id, token) = self.user_with_token(email).await;
+        self.mark_verified(id).await;
+        (id, token)
+    }
+
+    pub async fn mark_verified(&self, id: i64) {
+        sqlx::query("UPDATE users SET email_verified_at = 1764115200 WHERE id = $1")
+            .bind(id)
+            .execute(&self.db)
+            .await
+            .expect("address marked verified");
+    }
+
     /// Deletes the user's row behind the app's back (as an operator or another instance
     /// would), so that tokens issued for it must stop working.
     pub async fn delete_user_row(&self, id: i64) {

@@ -33,7 +33,7 @@ fn fake_registration() -> Value {
 #[tokio::test]
 async fn registering_starts_with_the_password_and_asks_for_a_discoverable_passkey_of_this_site() {
     let app = app().await;
-    let (user_id, token) = app.user_with_token("ann@example.com").await;
+    let (user_id, token) = app.verified_user_with_token("ann@example.com").await;
     let wrong = app
         .post_with(
             "/auth/passkeys/register/start",
@@ -73,8 +73,8 @@ async fn registering_starts_with_the_password_and_asks_for_a_discoverable_passke
 #[tokio::test]
 async fn a_registration_finish_is_refused_for_garbage_another_accounts_ceremony_and_a_second_try() {
     let app = app().await;
-    let (_, ann) = app.user_with_token("ann@example.com").await;
-    let (_, bob) = app.user_with_token("bob@example.com").await;
+    let (_, ann) = app.verified_user_with_token("ann@example.com").await;
+    let (_, bob) = app.verified_user_with_token("bob@example.com").await;
     let start = app
         .post_with(
             "/auth/passkeys/register/start",
@@ -188,8 +188,8 @@ async fn with_a_host_name_the_login_page_offers_passkeys_by_button_and_autofill(
 #[tokio::test]
 async fn the_list_is_the_accounts_own_and_deleting_anothers_passkey_is_a_404() {
     let app = app().await;
-    let (ann_id, ann) = app.user_with_token("ann@example.com").await;
-    let (_, bob) = app.user_with_token("bob@example.com").await;
+    let (ann_id, ann) = app.verified_user_with_token("ann@example.com").await;
+    let (_, bob) = app.verified_user_with_token("bob@example.com").await;
     sqlx::query(
         "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) VALUES ('cred-1', $1, 'Laptop', '{}', 1764115200)",
     )
@@ -237,7 +237,7 @@ async fn the_list_is_the_accounts_own_and_deleting_anothers_passkey_is_a_404() {
 #[tokio::test]
 async fn an_account_with_a_passkey_is_offered_it_as_the_second_factor() {
     let app = app().await;
-    let (user_id, token) = app.user_with_token("cy@example.com").await;
+    let (user_id, token) = app.verified_user_with_token("cy@example.com").await;
     let setup = app
         .post_with(
             "/auth/totp/setup",

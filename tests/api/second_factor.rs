@@ -43,7 +43,7 @@ struct Enrolled {
 
 /// Signs `email` up and turns on an authenticator app with the current step's code.
 async fn enrolled(app: &TestApp, email: &str) -> Enrolled {
-    let (user_id, token) = app.user_with_token(email).await;
+    let (user_id, token) = app.verified_user_with_token(email).await;
     let setup = post(app, "/auth/totp/setup", &token, json!({"password": PASSWORD})).await;
     assert_eq!(setup.status, 200, "{}", setup.text);
     let seed = seed_of(setup.body["secret"].as_str().unwrap());
@@ -78,7 +78,7 @@ async fn finish(app: &TestApp, mfa_token: &str, field: &str, value: &str) -> Rep
 #[tokio::test]
 async fn turning_it_on_needs_the_password_then_a_right_code_and_hands_out_ten_recovery_codes() {
     let app = TestApp::spawn().await;
-    let (user_id, token) = app.user_with_token("ann@example.com").await;
+    let (user_id, token) = app.verified_user_with_token("ann@example.com").await;
 
     let wrong = post(
         &app,
@@ -447,7 +447,7 @@ async fn new_recovery_codes_replace_the_old_ones() {
 async fn an_admin_can_remove_a_users_second_factor_and_the_user_is_told() {
     let app = TestApp::spawn().await;
     let user = enrolled(&app, "mo@example.com").await;
-    let (_, admin) = app.user_with_token("admin@example.com").await;
+    let (_, admin) = app.verified_user_with_token("admin@example.com").await;
     let refused = post(
         &app,
         "/admin/users/second-factor/remove",
@@ -498,4 +498,102 @@ async fn an_admin_can_remove_a_users_second_factor_and_the_user_is_told() {
         .await
         .unwrap();
     assert_eq!(codes, 0);
+}
+
+const PLANTED_REMOVED: &str = "Subject: AuthKit: Ways to sign in were removed";
+
+/// Issue 21 (1), pre-hijacking: a stranger who signs up with someone else's address cannot
+/// add an authenticator app or a passkey before the address is proven, so the owner, once
+/// they recover the address, finds no way in left by the stranger.
+#[tokio::test]
+async fn no_factor_can_be_added_before_the_address_is_proven() {
+    let app = TestApp::spawn_with(&[("PUBLIC_URL", "http://localhost:3999")]).await;
+    let (user_id, token) = app.user_with_token("victim@example.com").await;
+    for path in ["/auth/totp/setup", "/auth/passkeys/register/start"] {
+        let refused = post(&app, path, &token, json!({"password": PASSWORD})).await;
+        assert_eq!(refused.status, 403, "{path}: {}", refused.text);
+        assert_eq!(refused.body["code"], "email_not_verified", "{path}");
+    }
+    let count = |table: &'static str| {
+        let sql = match table {
+            "totp_factors" => "SELECT COUNT(*) FROM totp_factors WHERE user_id = $1",
+            _ => "SELECT COUNT(*) FROM webauthn_ceremonies WHERE user_id = $1",
+        };
+        sqlx::query_scalar::<_, i64>(sql).bind(user_id).fetch_one(&app.db)
+    };
+    assert_eq!(count("totp_factors").await.unwrap(), 0, "nothing was stored");
+    assert_eq!(
+        count("webauthn_ceremonies").await.unwrap(),
+        0,
+        "no ceremony was started"
+    );
+}
+
+/// Issue 21 (1): factors added before the address was proven (an account older than the
+/// rule above) do not survive the first proof of the mailbox, by a reset link or by the
+/// verification link; the notice says what went.
+#[tokio::test]
+async fn the_first_proof_of_the_mailbox_removes_factors_planted_before_it() {
+    for proof in ["reset", "verification"] {
+        let app = TestApp::spawn().await;
+        // The squatter's app, and a passkey, on an address not yet proven.
+        let planted = enrolled(&app, "owner@example.com").await;
+        sqlx::query("UPDATE users SET email_verified_at = NULL WHERE id = $1")
+            .bind(planted.user_id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+             VALUES ('KdrkOswvSH0xbGtTg7fEA1ulY9TWwIpofArqO0wRh28', $1, 'Squatter', $2, 1764115200)",
+        )
+        .bind(planted.user_id)
+        .bind(include_str!("passkey.json"))
+        .execute(&app.db)
+        .await
+        .unwrap();
+        // The owner proves the mailbox.
+        let password = if proof == "reset" {
+            app.post_json("/auth/password-reset/request", &json!({"email": "owner@example.com"}))
+                .await;
+            let mail = &wait_for_mails(app.data_dir(), super::mail::RESET, 1).await[0];
+            let token = super::mail::reset_token(mail);
+            let reset = app
+                .post_json(
+                    "/auth/password-reset",
+                    &json!({"token": token, "new_password": "the owner's own passphrase"}),
+                )
+                .await;
+            assert_eq!(reset.status, 200, "{}", reset.text);
+            "the owner's own passphrase"
+        } else {
+            let mail = &wait_for_mails(app.data_dir(), super::mail::VERIFY, 1).await[0];
+            let token = super::mail::link_token(mail, "/verify-email");
+            let verified = app.post_json("/auth/verify-email", &json!({"token": token})).await;
+            assert_eq!(verified.status, 200, "{}", verified.text);
+            PASSWORD
+        };
+        // The password alone logs in now: the planted app is gone, and so is the passkey.
+        let login = app.login("owner@example.com", password).await;
+        assert_eq!(login.status, 200, "{proof}: {}", login.text);
+        for table in ["totp_factors", "recovery_codes", "passkeys"] {
+            let sql = match table {
+                "totp_factors" => "SELECT COUNT(*) FROM totp_factors WHERE user_id = $1",
+                "recovery_codes" => "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1",
+                _ => "SELECT COUNT(*) FROM passkeys WHERE user_id = $1",
+            };
+            let left: i64 = sqlx::query_scalar(sql)
+                .bind(planted.user_id)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+            assert_eq!(left, 0, "{proof}: {table}");
+        }
+        let notice = &wait_for_mails(app.data_dir(), PLANTED_REMOVED, 1).await[0];
+        assert!(notice.contains("To: owner@example.com"), "{notice}");
+        assert!(
+            notice.contains("authenticator app") && notice.contains("passkey"),
+            "{notice}"
+        );
+    }
 }

@@ -55,6 +55,17 @@ pub enum Guarded<T> {
     LastAdmin,
 }
 
+/// What a mailed link proved about an account's address (`UserStore::mark_verified`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proven {
+    /// The address is proven for the first time.
+    First,
+    /// It was proven before.
+    Again,
+    /// The account has another address now (or is gone): the link proves nothing.
+    NotItsAddress,
+}
+
 /// A user row including the password hash; never leaves the server.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredUser {
@@ -193,19 +204,31 @@ impl UserStore {
         .map_err(EmailWriteError::from_insert)
     }
 
-    /// Records that the account's address is `email` and receives mail (the link mailed
-    /// to it was opened). Nothing happens if the account's address is another by now.
-    /// Returns whether the account has that address.
-    pub async fn mark_verified(connection: &mut AnyConnection, id: i64, email: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND email = $2",
+    /// The account `id` proved, by a mailed link, that `email` receives its mail: marks it
+    /// verified if it still has that address. `First` when it was not verified before (the
+    /// first proof of the mailbox: what was added to the account before it is suspect).
+    pub async fn mark_verified(connection: &mut AnyConnection, id: i64, email: &str) -> Result<Proven, sqlx::Error> {
+        let first = sqlx::query(
+            "UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2 AND email_verified_at IS NULL",
         )
         .bind(id)
         .bind(email)
         .bind(now_secs())
-        .execute(connection)
+        .execute(&mut *connection)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if first.rows_affected() == 1 {
+            return Ok(Proven::First);
+        }
+        let still: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND email = $2")
+            .bind(id)
+            .bind(email)
+            .fetch_optional(&mut *connection)
+            .await?;
+        Ok(if still.is_some() {
+            Proven::Again
+        } else {
+            Proven::NotItsAddress
+        })
     }
 
     /// Gives the account the address `email`, confirmed from it (so verified). Like a

@@ -14,8 +14,9 @@
 //! reset requests use, so neither an account nor many accounts can flood a mailbox.
 
 pub mod api;
+pub mod proof;
 
-use super::account::users::UserStore;
+use super::account::users::{Proven, UserStore};
 use super::error::AuthError;
 use super::mail::links::{MailLinks, Purpose};
 use super::mail::templates;
@@ -58,10 +59,11 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<EmailVerified
         .ok_or(AuthError::InvalidLink)?;
     tracing::Span::current().record("user_id", redeemed.user_id);
     // A link to an address the account has left since proves nothing about the new one.
-    if !UserStore::mark_verified(&mut tx, redeemed.user_id, &redeemed.address).await? {
+    if proof::proven(&mut tx, redeemed.user_id, &redeemed.address).await? == Proven::NotItsAddress {
         return Err(AuthError::InvalidLink);
     }
     tx.commit().await?;
+    state.mail.mailer.wake_worker();
     tracing::info!("email verified");
     Ok(EmailVerified { email_verified: true })
 }

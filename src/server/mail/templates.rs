@@ -140,6 +140,31 @@ pub enum FactorChange {
     PasskeyRemoved,
 }
 
+/// The first proof of the address removed what had been added to the account before it
+/// (`email_address::proof`): an authenticator app, `passkeys` passkeys.
+pub fn unproven_ways_in_removed(to: &str, app: bool, passkeys: u64) -> Mail {
+    let mut removed = Vec::new();
+    if app {
+        removed.push("an authenticator app (two-step verification) and its recovery codes".to_owned());
+    }
+    match passkeys {
+        0 => {}
+        1 => removed.push("a passkey".to_owned()),
+        n => removed.push(format!("{n} passkeys")),
+    }
+    let what = format!(
+        "Your {PRODUCT} email address was just proven for the first time. Until then anyone could have signed up with it, so what had been added to the account before was removed: {}.",
+        removed.join(" and ")
+    );
+    let again = "If you added them yourself, add them again from the security settings: nobody but you can now.";
+    Mail {
+        to: to.to_owned(),
+        subject: format!("{PRODUCT}: Ways to sign in were removed"),
+        text: format!("{what}\n\n{again}\n\n— {PRODUCT}\n"),
+        html: html(&[escape(&what), escape(again)]),
+    }
+}
+
 pub fn factor_change(to: &str, change: FactorChange) -> Mail {
     let (subject, what) = match change {
         FactorChange::Enabled => (

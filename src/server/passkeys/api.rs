@@ -13,7 +13,7 @@ use serde_json::json;
 pub fn endpoints() -> Vec<Endpoint> {
     use Caller::{Anyone, User};
     vec![
-Endpoint::server_fn::<PasskeySignInStart>("passkeys", "Start signing in with a passkey (no address needed)", Anyone)
+        Endpoint::server_fn::<PasskeySignInStart>("passkeys", "Start signing in with a passkey (no address needed)", Anyone)
         .answer(
             200,
             "PasskeyOptions",
@@ -21,7 +21,7 @@ Endpoint::server_fn::<PasskeySignInStart>("passkeys", "Start signing in with a p
         )
         .refuses(400, "Passkeys are not available on this server")
         .throttled(),
-Endpoint::server_fn::<PasskeySignInFinish>("passkeys", "Finish signing in with a passkey: a 30-minute access token", Anyone)
+        Endpoint::server_fn::<PasskeySignInFinish>("passkeys", "Finish signing in with a passkey: a 30-minute access token", Anyone)
         .body(
             object(&[("ceremony_id", ceremony_id()), ("credential", webauthn_credential(false))]),
             json!({"ceremony_id": LINK, "credential": {"id": "…", "rawId": "…", "type": "public-key", "response": {}}}),
@@ -34,7 +34,7 @@ Endpoint::server_fn::<PasskeySignInFinish>("passkeys", "Finish signing in with a
         .refuses(401, "Passkey not recognised")
         .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
         .throttled(),
-Endpoint::server_fn::<PasskeyRegisterStart>("passkeys", "Start adding a passkey: options for navigator.credentials.create", User)
+        Endpoint::server_fn::<PasskeyRegisterStart>("passkeys", "Start adding a passkey: options for navigator.credentials.create", User)
         .body(object(&[("password", current_password())]), json!({"password": PASSWORD}))
         .answer(
             200,
@@ -43,8 +43,9 @@ Endpoint::server_fn::<PasskeyRegisterStart>("passkeys", "Start adding a passkey:
         )
         .refuses(400, "Passkeys are not available on this server")
         .refuses(401, "Incorrect password")
+        .refuses(403, "Email not verified: a passkey can be added only to a proven address")
         .throttled(),
-Endpoint::server_fn::<PasskeyRegisterFinish>("passkeys", "Finish adding a passkey, with its name", User)
+        Endpoint::server_fn::<PasskeyRegisterFinish>("passkeys", "Finish adding a passkey, with its name", User)
         .body(
             object(&[
                 ("ceremony_id", ceremony_id()),
@@ -60,9 +61,9 @@ Endpoint::server_fn::<PasskeyRegisterFinish>("passkeys", "Finish adding a passke
         )
         .refuses(401, "Passkey not recognised")
         .refuses(409, "This passkey is registered already"),
-Endpoint::server_fn::<ListPasskeys>("passkeys", "The account's passkeys", User)
+        Endpoint::server_fn::<ListPasskeys>("passkeys", "The account's passkeys", User)
             .answer(200, "PasskeyList", json!({"passkeys": [passkey()]})),
-Endpoint::server_fn::<DeletePasskey>("passkeys", "Delete one of the account's passkeys", User)
+        Endpoint::server_fn::<DeletePasskey>("passkeys", "Delete one of the account's passkeys", User)
         .body(object(&[("id", passkey_id())]), json!({"id": "q1w2e3r4t5y6u7i8o9p0"}))
         .answer(200, "Deleted", json!({"deleted": true}))
         .refuses(404, "No such passkey"),

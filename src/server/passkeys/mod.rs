@@ -96,6 +96,10 @@ pub async fn register_start(
     password: Password,
 ) -> Result<PasskeyOptions, AuthError> {
     let webauthn = webauthn(state)?;
+    // As for an authenticator app: only on a proven address (`email_address::proof`).
+    if !principal.user.email_verified() {
+        return Err(AuthError::EmailNotVerified);
+    }
     confirm_password(state, principal, password).await?;
     let user = &principal.user;
     let existing: Vec<CredentialID> = registered(state, user.id)

@@ -106,6 +106,21 @@ impl PasskeyStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Removes every passkey of the account (inside the caller's transaction), and the
+    /// ceremonies it had started: how many passkeys went.
+    pub async fn remove_all(connection: &mut AnyConnection, user_id: i64) -> Result<u64, sqlx::Error> {
+        let removed = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *connection)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *connection)
+            .await?;
+        Ok(removed)
+    }
+
     pub async fn count(&self, user_id: i64) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
             .bind(user_id)

@@ -93,7 +93,7 @@ pub async fn reset_password(
     UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
     // The link was opened from the account's mailbox: the address receives mail (unless
     // the account has moved to another address since the link was sent).
-    UserStore::mark_verified(&mut tx, user.id, &redeemed.address).await?;
+    crate::server::email_address::proof::proven(&mut tx, user.id, &redeemed.address).await?;
     MailLinks::revoke_all(&mut tx, user.id).await?;
     Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
     // In the same transaction: a new password never stands beside the sessions it ends.

@@ -14,7 +14,7 @@ use serde_json::json;
 pub fn endpoints() -> Vec<Endpoint> {
     use Caller::{Anyone, User};
     vec![
-Endpoint::server_fn::<LoginMfa>("second factor", "Finish a login with an authenticator code or a recovery code", Anyone)
+        Endpoint::server_fn::<LoginMfa>("second factor", "Finish a login with an authenticator code or a recovery code", Anyone)
         .body(
             object_with_optional(
                 &[("mfa_token", mfa_token())],
@@ -32,7 +32,7 @@ Endpoint::server_fn::<LoginMfa>("second factor", "Finish a login with an authent
             "Invalid code (wrong or already used); or This login has expired. Log in again. (the token is unknown, used, older than 5 minutes or out of its 5 attempts)",
         )
         .throttled(),
-Endpoint::server_fn::<LoginMfaPasskey>("second factor", "Options to use a passkey as a login's second factor", Anyone)
+        Endpoint::server_fn::<LoginMfaPasskey>("second factor", "Options to use a passkey as a login's second factor", Anyone)
         .body(object(&[("mfa_token", mfa_token())]), json!({"mfa_token": LINK}))
         .answer(200, "PasskeyRequest", json!({"options": request_options()}))
         .refuses(
@@ -41,7 +41,7 @@ Endpoint::server_fn::<LoginMfaPasskey>("second factor", "Options to use a passke
         )
         .refuses(401, "This login has expired. Log in again.")
         .throttled(),
-Endpoint::server_fn::<TotpSetup>("second factor", "Start adding an authenticator app: its secret, URI and QR code", User)
+        Endpoint::server_fn::<TotpSetup>("second factor", "Start adding an authenticator app: its secret, URI and QR code", User)
         .body(object(&[("password", current_password())]), json!({"password": PASSWORD}))
         .answer(
             200,
@@ -53,16 +53,17 @@ Endpoint::server_fn::<TotpSetup>("second factor", "Start adding an authenticator
             }),
         )
         .refuses(401, "Incorrect password")
+        .refuses(403, "Email not verified: an app can be added only to a proven address")
         .refuses(409, "Two-step verification is already on")
         .throttled(),
-Endpoint::server_fn::<TotpEnable>("second factor", "Turn the authenticator app on with its first code: 10 recovery codes, shown once", User)
+        Endpoint::server_fn::<TotpEnable>("second factor", "Turn the authenticator app on with its first code: 10 recovery codes, shown once", User)
         .body(object(&[("code", totp_code(false))]), json!({"code": "123456"}))
         .answer(200, "RecoveryCodes", recovery_codes())
         .refuses(400, "Set up two-step verification first")
         .refuses(401, "Invalid code")
         .refuses(409, "Two-step verification is already on")
         .throttled(),
-Endpoint::server_fn::<TotpDisable>("second factor", "Turn the second factor off", User)
+        Endpoint::server_fn::<TotpDisable>("second factor", "Turn the second factor off", User)
         .body(
             object(&[("password", current_password()), ("code", totp_code(true))]),
             json!({"password": PASSWORD, "code": "123456"}),
@@ -71,7 +72,7 @@ Endpoint::server_fn::<TotpDisable>("second factor", "Turn the second factor off"
         .refuses(400, "Two-step verification is not on")
         .refuses(401, "Incorrect password, or Invalid code")
         .throttled(),
-Endpoint::server_fn::<NewRecoveryCodes>("second factor", "A fresh set of recovery codes (the old ones stop working)", User)
+        Endpoint::server_fn::<NewRecoveryCodes>("second factor", "A fresh set of recovery codes (the old ones stop working)", User)
         .body(
             object(&[("password", current_password()), ("code", totp_code(true))]),
             json!({"password": PASSWORD, "code": "123456"}),

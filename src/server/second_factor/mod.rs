@@ -213,6 +213,11 @@ async fn confirm_code(state: &AppState, principal: &Principal, proof: Proof) -> 
 /// Step one of turning it on: a new seed, to be shown to the person.
 #[tracing::instrument(name = "totp_setup", skip_all, fields(user_id = principal.user.id))]
 pub async fn setup(state: &AppState, principal: &Principal, password: Password) -> Result<TotpEnrolment, AuthError> {
+    // Whoever signed up with an address they do not own must not add a way in that
+    // outlives the owner's recovery of it (`email_address::proof`).
+    if !principal.user.email_verified() {
+        return Err(AuthError::EmailNotVerified);
+    }
     confirm_password(state, principal, password).await?;
     let user = &principal.user;
     let seed = totp::new_seed();

@@ -9,7 +9,7 @@ use serde_json::json;
 pub fn endpoints() -> Vec<Endpoint> {
     use Caller::{Anyone, Cookie, User};
     vec![
-Endpoint::server_fn::<Signup>("auth", "Create an account (and log in)", Anyone)
+        Endpoint::server_fn::<Signup>("auth", "Create an account (and log in)", Anyone)
         .body(
             object(&[
                 ("email", email()),
@@ -21,7 +21,7 @@ Endpoint::server_fn::<Signup>("auth", "Create an account (and log in)", Anyone)
         .answer(200, "User", user())
         .refuses(400, "Email already registered")
         .throttled(),
-Endpoint::server_fn::<Login>("auth", "Log in: a 30-minute access token", Anyone)
+        Endpoint::server_fn::<Login>("auth", "Log in: a 30-minute access token", Anyone)
         .body(
             object(&[("email", email()), ("password", current_password())]),
             json!({"email": "ada@example.com", "password": PASSWORD}),
@@ -33,16 +33,16 @@ Endpoint::server_fn::<Login>("auth", "Log in: a 30-minute access token", Anyone)
         )
         .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
         .throttled(),
-Endpoint::server_fn::<Me>("auth", "Who the token belongs to", User).answer(200, "User", user()),
-Endpoint::server_fn::<Refresh>("sessions", "A new access token for the refresh cookie", Cookie)
+        Endpoint::server_fn::<Me>("auth", "Who the token belongs to", User).answer(200, "User", user()),
+        Endpoint::server_fn::<Refresh>("sessions", "A new access token for the refresh cookie", Cookie)
         .answer(200, "TokenResponse", tokens())
         .throttled(),
-Endpoint::server_fn::<Logout>("sessions", "End this session", User).answer(
+        Endpoint::server_fn::<Logout>("sessions", "End this session", User).answer(
             200,
             "LoggedOut",
             json!({"sessions_revoked": 1}),
         ),
-Endpoint::server_fn::<LogoutAll>("sessions", "End every session of the user", User)
+        Endpoint::server_fn::<LogoutAll>("sessions", "End every session of the user", User)
         .answer(200, "LoggedOut", json!({"sessions_revoked": 3})),
     ]
 }

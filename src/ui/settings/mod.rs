@@ -144,11 +144,15 @@ fn ProfileSection(account: Account, shown: RwSignal<Option<Account>>) -> impl In
 
 #[component]
 fn SecuritySection(account: Account) -> impl IntoView {
+    let verified = account.email_verified;
+    // Nothing that signs in may be added before the address is proven: the link first.
+    let link = (!verified).then(|| view! { <EmailVerification account=account.clone() /> });
     view! {
+        {link}
         <ChangePassword account=account.clone() />
         <SecondFactor account />
         <Show when=crate::ui::webauthn::available>
-            <Passkeys />
+            <Passkeys verified />
         </Show>
         <div class="section">
             <h2>{tr("Sessions")}</h2>

@@ -28,7 +28,8 @@ fn date(unix: i64) -> String {
 }
 
 #[component]
-pub fn Passkeys() -> impl IntoView {
+/// `verified`: whether the account's address is proven (a passkey can be added only then).
+pub fn Passkeys(verified: bool) -> impl IntoView {
     let changed = RwSignal::new(0u32);
     let passkeys = LocalResource::new(move || {
         changed.track();
@@ -62,7 +63,11 @@ pub fn Passkeys() -> impl IntoView {
                 Some(Err(e)) => view! { <p class="alert">{crate::ui::tr_error(&e)}</p> }.into_any(),
                 None => view! { <p class="muted">{tr("Loading…")}</p> }.into_any(),
             }}
-            <AddPasskey changed />
+            {if verified {
+                view! { <AddPasskey changed /> }.into_any()
+            } else {
+                view! { <p class="unverified">{tr(super::second_factor::VERIFY_FIRST)}</p> }.into_any()
+            }}
         </section>
     }
 }

@@ -9,6 +9,10 @@ use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use crate::ui::tr;
 use leptos::prelude::*;
 
+/// Why an app or a passkey cannot be added yet (the server answers 403 `Email not verified`).
+pub const VERIFY_FIRST: &str =
+    "Verify your email address first: until the address is proven, nothing can be added that signs in to this account.";
+
 fn password_from(typed: RwSignal<String>) -> Result<Password, String> {
     let typed = typed.get_untracked();
     if typed.is_empty() {
@@ -28,6 +32,7 @@ fn code_from(typed: RwSignal<String>) -> Result<String, String> {
 #[component]
 pub fn SecondFactor(account: Account) -> impl IntoView {
     let enabled = RwSignal::new(account.second_factor);
+    let verified = account.email_verified;
     // The recovery codes just handed out: shown until the person says they saved them.
     let fresh_codes = RwSignal::new(None::<Vec<String>>);
     view! {
@@ -60,6 +65,8 @@ pub fn SecondFactor(account: Account) -> impl IntoView {
                         <NewCodes fresh_codes />
                     }
                         .into_any()
+                } else if !verified {
+                    view! { <p class="unverified">{tr(VERIFY_FIRST)}</p> }.into_any()
                 } else {
                     view! { <TurnOn enabled fresh_codes /> }.into_any()
                 }
