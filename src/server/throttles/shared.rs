@@ -47,6 +47,15 @@ macro_rules! drained {
     };
 }
 
+/// The bucket's time after a decision: the later of the row's and the deciding instance's
+/// (`$3`). An instance whose clock is behind never moves it back, or the next instance
+/// would count the skew as drained time and admit what the bucket should refuse.
+macro_rules! latest {
+    () => {
+        "(CASE WHEN $3 > throttle_buckets.updated_ms THEN $3 ELSE throttle_buckets.updated_ms END)"
+    };
+}
+
 /// The level after this event: one more if it fits under `$5` (the limit), else as is.
 macro_rules! after_event {
     () => {
@@ -74,7 +83,8 @@ pub struct SharedBuckets {
     pool: AnyPool,
 }
 
-/// Unix milliseconds now (the instances' clocks are assumed in sync, as for tokens).
+/// Unix milliseconds now, by this instance's clock (a bucket's time never goes back:
+/// `latest!`).
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -93,6 +103,11 @@ impl SharedBuckets {
     /// Records an event if it fits (decided and recorded in one statement), or says how
     /// long until it would.
     pub async fn acquire(&self, spec: &BucketSpec, key: &str) -> Result<Result<(), Duration>, sqlx::Error> {
+        self.acquire_at(spec, key, now_ms()).await
+    }
+
+    /// `acquire` by an instance whose clock says `now` (Unix milliseconds).
+    async fn acquire_at(&self, spec: &BucketSpec, key: &str, now: i64) -> Result<Result<(), Duration>, sqlx::Error> {
         let (level, admitted): (f64, i64) = sqlx::query_as(concat!(
             "INSERT INTO throttle_buckets (scope, key, level, updated_ms, empty_at_ms, admitted) \
              VALUES ($1, $2, 1, $3, $3 + 1 / $4, 1) \
@@ -100,13 +115,17 @@ impl SharedBuckets {
             after_event!(),
             ", admitted = CASE WHEN ",
             drained!(),
-            " + 1 <= $5 THEN 1 ELSE 0 END, empty_at_ms = $3 + ",
+            " + 1 <= $5 THEN 1 ELSE 0 END, empty_at_ms = ",
+            latest!(),
+            " + ",
             after_event!(),
-            " / $4, updated_ms = $3 RETURNING level, admitted"
+            " / $4, updated_ms = ",
+            latest!(),
+            " RETURNING level, admitted"
         ))
         .bind(spec.scope)
         .bind(hashed(key))
-        .bind(now_ms())
+        .bind(now)
         .bind(spec.drain_per_ms)
         // The same tolerance as the in-memory limiter, so both decide alike.
         .bind(spec.limit + 1e-9)
@@ -121,16 +140,24 @@ impl SharedBuckets {
 
     /// Gives back one event that turned out not to count.
     pub async fn release(&self, spec: &BucketSpec, key: &str) -> Result<(), sqlx::Error> {
+        self.release_at(spec, key, now_ms()).await
+    }
+
+    async fn release_at(&self, spec: &BucketSpec, key: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(concat!(
             "UPDATE throttle_buckets SET level = ",
             after_release!(),
-            ", empty_at_ms = $3 + ",
+            ", empty_at_ms = ",
+            latest!(),
+            " + ",
             after_release!(),
-            " / $4, updated_ms = $3 WHERE scope = $1 AND key = $2"
+            " / $4, updated_ms = ",
+            latest!(),
+            " WHERE scope = $1 AND key = $2"
         ))
         .bind(spec.scope)
         .bind(hashed(key))
-        .bind(now_ms())
+        .bind(now)
         .bind(spec.drain_per_ms)
         .execute(&self.pool)
         .await?;
@@ -205,6 +232,27 @@ mod tests {
             admitted += usize::from(t.await.unwrap());
         }
         assert_eq!(admitted, 5);
+    }
+
+    /// Issue 21 (6): an instance whose clock is behind must not turn the bucket's time
+    /// back, or the next instance, on time, would count the skew as drained time and admit
+    /// guesses the limit refuses.
+    #[tokio::test]
+    async fn an_instance_behind_in_time_cannot_drain_a_bucket() {
+        let t = test_state().await;
+        let buckets = SharedBuckets::new(t.state.accounts.users.pool().clone());
+        let spec = BucketSpec::new("skew", 2, Duration::from_secs(60));
+        let on_time = 1_800_000_000_000;
+        let behind = on_time - 60_000;
+        for _ in 0..2 {
+            assert_eq!(buckets.acquire_at(&spec, "ann", on_time).await.unwrap(), Ok(()));
+        }
+        assert!(buckets.acquire_at(&spec, "ann", behind).await.unwrap().is_err());
+        buckets.release_at(&spec, "ann", behind).await.unwrap();
+        // One millisecond later on the instance that is on time: still full (the released
+        // event aside), not a minute's drain.
+        assert_eq!(buckets.acquire_at(&spec, "ann", on_time + 1).await.unwrap(), Ok(()));
+        assert!(buckets.acquire_at(&spec, "ann", on_time + 2).await.unwrap().is_err());
     }
 
     #[tokio::test]
