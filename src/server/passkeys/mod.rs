@@ -208,6 +208,25 @@ pub async fn delete(state: &AppState, principal: &Principal, id: String) -> Resu
     Ok(Deleted { deleted: true })
 }
 
+/// Records a use of `passkey`: its time and, when the authenticator's signature counter
+/// moved on, the passkey with its new counter (`PasskeyStore::used` keeps the highest).
+async fn record_use(
+    state: &AppState,
+    id: &str,
+    passkey: &mut Passkey,
+    result: &AuthenticationResult,
+) -> Result<(), AuthError> {
+    let moved = match passkey.update_credential(result) {
+        Some(true) => Some((to_json(passkey)?, i64::from(result.counter()))),
+        _ => None,
+    };
+    let moved = moved
+        .as_ref()
+        .map(|(credential, counter)| (credential.as_str(), *counter));
+    state.passkeys.store.used(id, moved).await?;
+    Ok(())
+}
+
 /// The account's passkeys, as webauthn-rs needs them.
 async fn registered(state: &AppState, user_id: i64) -> Result<Vec<Passkey>, AuthError> {
     state
@@ -293,11 +312,7 @@ async fn sign_in(
             tracing::info!(error = %e, "passkey sign-in refused");
             AuthError::PasskeyRefused
         })?;
-    let updated = match passkey.update_credential(&result) {
-        Some(true) => Some(to_json(&passkey)?),
-        _ => None,
-    };
-    state.passkeys.store.used(&id, updated.as_deref()).await?;
+    record_use(state, &id, &mut passkey, &result).await?;
     let user = state
         .accounts
         .users
@@ -382,11 +397,7 @@ pub async fn second_factor_holds(
         return Ok(false);
     }
     let mut passkey: Passkey = from_json(&stored)?;
-    let updated = match passkey.update_credential(&result) {
-        Some(true) => Some(to_json(&passkey)?),
-        _ => None,
-    };
-    state.passkeys.store.used(&id, updated.as_deref()).await?;
+    record_use(state, &id, &mut passkey, &result).await?;
     Ok(true)
 }
 

@@ -78,12 +78,19 @@ impl PasskeyStore {
             .await
     }
 
-    /// After a use: the passkey with its new counter, and when it was used.
-    pub async fn used(&self, credential_id: &str, credential: Option<&str>) -> Result<(), sqlx::Error> {
+    /// Records a use of the passkey: when, and — when its signature counter moved on to
+    /// `counter` — the passkey with that counter, unless a use with a counter at least as
+    /// high was stored meanwhile (two uses at once must not leave the lower one behind).
+    pub async fn used(&self, credential_id: &str, moved: Option<(&str, i64)>) -> Result<(), sqlx::Error> {
+        let (credential, counter) = moved.map_or((None, -1), |(credential, counter)| (Some(credential), counter));
         sqlx::query(
-            "UPDATE passkeys SET last_used_at = $1, credential = COALESCE($2, credential) WHERE credential_id = $3",
+            "UPDATE passkeys SET last_used_at = $1, \
+             credential = CASE WHEN $2 > sign_count THEN COALESCE($3, credential) ELSE credential END, \
+             sign_count = CASE WHEN $2 > sign_count THEN $2 ELSE sign_count END \
+             WHERE credential_id = $4",
         )
         .bind(now_secs())
+        .bind(counter)
         .bind(credential)
         .bind(credential_id)
         .execute(&self.pool)
@@ -205,5 +212,39 @@ impl Ceremonies {
     /// Deletes the ceremonies that expired before `now` (the hourly purge).
     pub async fn purge(&self, now: i64) -> Result<u64, sqlx::Error> {
         purge_expired(&self.pool, SecretTable::Ceremonies, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::api::Role;
+    use crate::server::test_support::{create_user, test_state};
+
+    /// Issue 21 (8): two uses of one passkey finishing at once may store their counters in
+    /// either order; the lower must never overwrite the higher, or a cloned authenticator
+    /// could sign with a counter the real one has passed.
+    #[tokio::test]
+    async fn a_lower_signature_counter_never_overwrites_a_higher_one() {
+        let t = test_state().await;
+        let user = create_user(&t.state, "keys@example.com", Role::User).await;
+        let pool = t.state.accounts.users.pool();
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+             VALUES ('cred', $1, 'Laptop', 'counter 0', 0)",
+        )
+        .bind(user.id)
+        .execute(pool)
+        .await
+        .unwrap();
+        let store = &t.state.passkeys.store;
+        store.used("cred", Some(("counter 6", 6))).await.unwrap();
+        store.used("cred", Some(("counter 5", 5))).await.unwrap();
+        store.used("cred", None).await.unwrap();
+        let (credential, counter): (String, i64) =
+            sqlx::query_as("SELECT credential, sign_count FROM passkeys WHERE credential_id = 'cred'")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert_eq!((credential.as_str(), counter), ("counter 6", 6));
     }
 }

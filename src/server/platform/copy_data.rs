@@ -57,6 +57,10 @@ pub(super) fn settings(url: &str, backend: Backend) -> DatabaseSettings {
     }
 }
 
+/// A passkey row as copied: credential id, account, name, credential JSON, created, last
+/// used, signature counter.
+type CopiedPasskey = (String, i64, String, String, i64, Option<i64>, i64);
+
 pub async fn copy_data(from: &str, to: &str) -> anyhow::Result<Copied> {
     if Backend::of_url(from)? != Backend::Sqlite {
         bail!("--from must be an SQLite URL (sqlite://…)");
@@ -117,10 +121,11 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     let recovery_codes: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, code_hash FROM recovery_codes")
         .fetch_all(source.pool())
         .await?;
-    let passkeys: Vec<(String, i64, String, String, i64, Option<i64>)> =
-        sqlx::query_as("SELECT credential_id, user_id, name, credential, created_at, last_used_at FROM passkeys")
-            .fetch_all(source.pool())
-            .await?;
+    let passkeys: Vec<CopiedPasskey> = sqlx::query_as(
+        "SELECT credential_id, user_id, name, credential, created_at, last_used_at, sign_count FROM passkeys",
+    )
+    .fetch_all(source.pool())
+    .await?;
     // SQLite never hands out an id twice (AUTOINCREMENT remembers the highest ever used,
     // also of deleted users); PostgreSQL's identity continues after it.
     let highest_ever: Option<i64> = sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'users'")
@@ -180,10 +185,10 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
             .await
             .context("copying a recovery code")?;
     }
-    for (credential_id, user_id, name, credential, created_at, last_used_at) in &passkeys {
+    for (credential_id, user_id, name, credential, created_at, last_used_at, sign_count) in &passkeys {
         sqlx::query(
-            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at, last_used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at, last_used_at, sign_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(credential_id)
         .bind(user_id)
@@ -191,6 +196,7 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
         .bind(credential)
         .bind(created_at)
         .bind(last_used_at)
+        .bind(sign_count)
         .execute(&mut *tx)
         .await
         .context("copying a passkey")?;
