@@ -338,6 +338,11 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "Two-step" => "2단계 인증",
         "Remove second factor" => "2단계 인증 제거",
         // Passkeys.
+        "Remove passkeys" => "패스키 삭제",
+        "Passkeys removed" => "삭제한 패스키",
+        "“Remove second factor” removes the authenticator app and its recovery codes; “Remove passkeys” removes every passkey. The user is told by mail." => {
+            "“2단계 인증 제거”는 인증 앱과 복구 코드를 지우고, “패스키 삭제”는 모든 패스키를 지웁니다. 사용자에게 메일로 알립니다."
+        }
         "Verify your email address first: until the address is proven, nothing can be added that signs in to this account." => {
             "먼저 이메일 주소를 인증하세요. 주소가 확인되기 전에는 이 계정에 로그인할 수단을 추가할 수 없습니다."
         }

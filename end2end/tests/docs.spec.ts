@@ -32,7 +32,7 @@ test('/docs lists every endpoint from this server alone, without console errors'
   await expect(page.getByRole('heading', { name: /AuthKit/ })).toBeVisible();
   const operations = page.locator('.opblock');
   await expect(operations.first()).toBeVisible();
-  await expect(operations).toHaveCount(33);
+  await expect(operations).toHaveCount(34);
   for (const path of ['/auth/signup', '/auth/login', '/auth/me', '/admin/users']) {
     await expect(page.locator('.opblock-summary-path', { hasText: path }).first()).toBeVisible();
   }

@@ -17,8 +17,8 @@ pub use codec::{ApiJson, ApiPatchJson, BodyError, JsonOrNoContent, OptionalJsonE
 pub use error::{ApiError, ErrorCode, Loc, MfaChallenge, ValidationIssue};
 pub use types::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, FactorRemoved, LoggedOut, PasskeyInfo, PasskeyList,
-    PasskeyOptions, PasskeyRequest, Password, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment,
-    User, UserPage,
+    PasskeyOptions, PasskeyRequest, PasskeysRemoved, Password, PasswordResetDone, RecoveryCodes, Role, TokenResponse,
+    TotpEnrolment, User, UserPage,
 };
 
 #[cfg(feature = "ssr")]
@@ -350,5 +350,15 @@ pub async fn set_user_role(id: i64, role: Role) -> Result<Account, ApiError> {
 pub async fn remove_second_factor(id: i64) -> Result<FactorRemoved, ApiError> {
     let edge = Edge::begin().await?;
     let result = async { second_factor::remove(edge.state(), &edge.principal().await?, id).await };
+    edge.answer(result.await)
+}
+
+/// `POST /admin/users/passkeys/remove` `{"id"}` (admin) → 200 `{"passkeys_removed":n}`:
+/// removes every passkey of a user (a lost or stolen device; "Remove second factor" leaves
+/// passkeys alone); the user is told by mail when there were any. 404 for an unknown user.
+#[server(prefix = "/admin", endpoint = "users/passkeys/remove", input = ApiJson, output = Json, client = BearerClient)]
+pub async fn remove_passkeys(id: i64) -> Result<PasskeysRemoved, ApiError> {
+    let edge = Edge::begin().await?;
+    let result = async { passkeys::remove_by_admin(edge.state(), &edge.principal().await?, id).await };
     edge.answer(result.await)
 }

@@ -141,6 +141,13 @@ impl fmt::Debug for RecoveryCodes {
     }
 }
 
+/// The answer when an admin removed a user's passkeys: how many went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeysRemoved {
+    pub passkeys_removed: u64,
+}
+
 /// The answer when a second factor was turned off (by its owner or an admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

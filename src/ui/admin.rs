@@ -4,7 +4,7 @@
 use super::form::{FormAlert, FormFlow};
 use super::session::{account_resource, require_session};
 use super::{Session, tr};
-use crate::api::{Account, Role, list_users, remove_second_factor, set_user_role};
+use crate::api::{Account, Role, list_users, remove_passkeys, remove_second_factor, set_user_role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -50,10 +50,27 @@ fn UserList(me: Account) -> impl IntoView {
         |id: &i64| remove_second_factor(*id),
         move |_| changed.update(|n| *n += 1),
     );
+    // How many went, said once: the table itself does not list passkeys.
+    let passkeys_removed = RwSignal::new(None::<String>);
+    let remove_keys = FormFlow::new(
+        |id: &i64| remove_passkeys(*id),
+        move |removed: crate::api::PasskeysRemoved| {
+            passkeys_removed.set(Some(format!(
+                "{}: {}",
+                tr("Passkeys removed"),
+                removed.passkeys_removed
+            )))
+        },
+    );
     view! {
         <h1>{tr("Users")}</h1>
         <FormAlert message=set_role.error />
         <FormAlert message=remove_factor.error />
+        <FormAlert message=remove_keys.error />
+        <p class="muted">
+            {tr("“Remove second factor” removes the authenticator app and its recovery codes; “Remove passkeys” removes every passkey. The user is told by mail.")}
+        </p>
+        <p class="notice" role="status">{move || passkeys_removed.get()}</p>
         {move || match users.get() {
             Some(Ok(page)) => {
                 view! {
@@ -66,6 +83,7 @@ fn UserList(me: Account) -> impl IntoView {
                                 <th scope="col">{tr("Role")}</th>
                                 <th scope="col">{tr("Change")}</th>
                                 <th scope="col">{tr("Two-step")}</th>
+                                <th scope="col">{tr("Passkeys")}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -113,6 +131,15 @@ fn UserList(me: Account) -> impl IntoView {
                                                 } else {
                                                     view! { {tr("Off")} }.into_any()
                                                 }}
+                                            </td>
+                                            <td class="passkeys">
+                                                <button
+                                                    type="button"
+                                                    aria-label=format!("{}: {}", tr("Remove passkeys"), user.email)
+                                                    on:click=move |_| remove_keys.dispatch(id)
+                                                >
+                                                    {tr("Remove passkeys")}
+                                                </button>
                                             </td>
                                         </tr>
                                     }

@@ -324,3 +324,62 @@ async fn passkey_starts_do_not_spend_the_login_allowance() {
     assert_eq!(app.signup("reload@example.com", "r").await.status, 200);
     assert_eq!(app.login("reload@example.com", PASSWORD).await.status, 200);
 }
+
+/// Issue 21 (8): "Remove second factor" leaves passkeys alone; an admin can remove those
+/// too (a lost or stolen device), the user is told by mail, and nobody else can.
+#[tokio::test]
+async fn an_admin_removes_a_users_passkeys_and_the_user_is_told() {
+    let app = app().await;
+    let (_, admin) = app.verified_user_with_token("admin@example.com").await;
+    app.make_admin("admin@example.com").await;
+    let (user_id, user) = app.verified_user_with_token("lost@example.com").await;
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+         VALUES ('KdrkOswvSH0xbGtTg7fEA1ulY9TWwIpofArqO0wRh28', $1, 'Lost phone', $2, 1764115200)",
+    )
+    .bind(user_id)
+    .bind(include_str!("passkey.json"))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let remove = |token: String, id: i64| {
+        let app = &app;
+        async move {
+            app.post_with(
+                "/admin/users/passkeys/remove",
+                Some(&bearer(&token)),
+                None,
+                json!({"id": id}),
+            )
+            .await
+        }
+    };
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    let not_admin = remove(user.clone(), user_id).await;
+    assert_eq!(not_admin.status, 403, "{}", not_admin.text);
+    assert_eq!(count().await, 1, "a user cannot use the admin's way");
+    let removed = remove(admin.clone(), user_id).await;
+    assert_eq!(
+        (removed.status, &removed.body),
+        (200, &json!({"passkeys_removed": 1})),
+        "{}",
+        removed.text
+    );
+    assert_eq!(count().await, 0);
+    let notice =
+        &super::mail::wait_for_mails(app.data_dir(), "Subject: AuthKit: Your passkeys were removed", 1).await[0];
+    assert!(notice.contains("To: lost@example.com"), "{notice}");
+    let again = remove(admin.clone(), user_id).await;
+    assert_eq!(again.body, json!({"passkeys_removed": 0}));
+    let unknown = remove(admin, 999_999).await;
+    assert_eq!(
+        (unknown.status, unknown.body["code"].as_str()),
+        (404, Some("unknown_user"))
+    );
+}

@@ -1,7 +1,7 @@
 //! The admin part of the API description: administration. One row per endpoint
 //! (`crate::server::http::openapi::endpoint`); the server functions are in `crate::api`.
 
-use crate::api::{ListUsers, RemoveSecondFactor, SetUserRole};
+use crate::api::{ListUsers, RemovePasskeys, RemoveSecondFactor, SetUserRole};
 use crate::server::http::openapi::endpoint::{Caller, Endpoint, Param, account};
 use crate::server::http::openapi::schemas::{object, role, user_id};
 use crate::server::http::rest;
@@ -70,6 +70,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body(object(&[("id", user_id())]), json!({"id": 2}))
         .answer(200, "FactorRemoved", json!({"second_factor": false}))
         .refuses(404, "No such user"),
+        Endpoint::server_fn::<RemovePasskeys>("admin", "Remove every passkey of a user (they are told by mail)", Admin)
+            .body(object(&[("id", user_id())]), json!({"id": 2}))
+            .answer(200, "PasskeysRemoved", json!({"passkeys_removed": 1}))
+            .refuses(404, "No such user"),
     ]
 }
 

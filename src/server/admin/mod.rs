@@ -13,7 +13,7 @@ use crate::api::{Account, Role, UserPage};
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-pub(super) fn require_admin(principal: &Principal) -> Result<(), AuthError> {
+pub(crate) fn require_admin(principal: &Principal) -> Result<(), AuthError> {
     match principal.user.role() {
         Role::Admin => Ok(()),
         Role::User => Err(AuthError::Forbidden),

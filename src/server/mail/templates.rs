@@ -138,6 +138,7 @@ pub enum FactorChange {
     RemovedByAdmin,
     PasskeyAdded,
     PasskeyRemoved,
+    PasskeysRemovedByAdmin,
 }
 
 /// The first proof of the address removed what had been added to the account before it
@@ -186,6 +187,10 @@ pub fn factor_change(to: &str, change: FactorChange) -> Mail {
         FactorChange::PasskeyRemoved => (
             "A passkey was removed",
             "A passkey was just removed from your AuthKit account: it can no longer sign in.",
+        ),
+        FactorChange::PasskeysRemovedByAdmin => (
+            "Your passkeys were removed",
+            "An administrator removed every passkey from your AuthKit account: none of them can sign in any more. You can add passkeys again from the security settings.",
         ),
         FactorChange::RemovedByAdmin => (
             "Two-step verification was removed",

@@ -20,7 +20,7 @@ use super::mail::{templates, templates::FactorChange};
 use super::sessions::login::{self, LoginStep};
 use super::sessions::{Principal, confirm_password, throttle_client};
 use super::state::AppState;
-use crate::api::{Deleted, PasskeyInfo, PasskeyList, PasskeyOptions, Password};
+use crate::api::{Deleted, PasskeyInfo, PasskeyList, PasskeyOptions, PasskeysRemoved, Password};
 use crate::validation::PasskeyName;
 use serde_json::Value;
 use webauthn_rs::prelude::*;
@@ -206,6 +206,37 @@ pub async fn delete(state: &AppState, principal: &Principal, id: String) -> Resu
     state.mail.mailer.wake_worker();
     tracing::info!("passkey deleted");
     Ok(Deleted { deleted: true })
+}
+
+/// An admin removes every passkey of `user_id` (a lost or stolen device), with a notice to
+/// the user when there were any.
+#[tracing::instrument(name = "passkeys_remove_by_admin", skip_all, fields(user_id))]
+pub async fn remove_by_admin(state: &AppState, admin: &Principal, user_id: i64) -> Result<PasskeysRemoved, AuthError> {
+    crate::server::admin::require_admin(admin)?;
+    tracing::Span::current().record("user_id", user_id);
+    let user = state
+        .accounts
+        .users
+        .find_by_id(user_id)
+        .await?
+        .ok_or(AuthError::UnknownUser)?;
+    let mut tx = state.database.pool().begin().await?;
+    let removed = PasskeyStore::remove_all(&mut tx, user.id).await?;
+    if removed > 0 {
+        Outbox::enqueue(
+            &mut tx,
+            &templates::factor_change(&user.email, FactorChange::PasskeysRemovedByAdmin),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if removed > 0 {
+        state.mail.mailer.wake_worker();
+        tracing::info!(removed, "passkeys removed by an admin");
+    }
+    Ok(PasskeysRemoved {
+        passkeys_removed: removed,
+    })
 }
 
 /// Records a use of `passkey`: its time and, when the authenticator's signature counter

@@ -16,8 +16,8 @@ pub mod schemas;
 
 use crate::api::{
     Accepted, Account, Deleted, EmailChanged, EmailVerified, ErrorCode, FactorRemoved, Loc, LoggedOut, PasskeyInfo,
-    PasskeyList, PasskeyOptions, PasskeyRequest, PasswordResetDone, RecoveryCodes, Role, TokenResponse, TotpEnrolment,
-    User, UserPage, ValidationIssue,
+    PasskeyList, PasskeyOptions, PasskeyRequest, PasskeysRemoved, PasswordResetDone, RecoveryCodes, Role,
+    TokenResponse, TotpEnrolment, User, UserPage, ValidationIssue,
 };
 use crate::server::api::endpoints;
 use crate::server::error::AuthError;
@@ -303,6 +303,7 @@ fn components(refresh_cookie: &str) -> utoipa::openapi::Components {
         .schema_from::<TotpEnrolment>()
         .schema_from::<RecoveryCodes>()
         .schema_from::<FactorRemoved>()
+        .schema_from::<PasskeysRemoved>()
         .schema_from::<PasskeyOptions>()
         .schema_from::<PasskeyRequest>()
         .schema_from::<PasskeyInfo>()
