@@ -881,3 +881,46 @@ async fn a_page_form_posted_without_the_app_goes_back_to_the_page() {
         415
     );
 }
+
+/// Issue 21 (5): device cookies belong to the account as it is, not to its address. A
+/// squatter who signed up with someone else's address and gathered device cookies must not
+/// keep buckets of their own once the owner has taken the address back with a reset: those
+/// cookies then count like any unknown network, under the account's ceiling.
+#[tokio::test]
+async fn a_squatters_device_cookie_dies_with_the_owners_reset() {
+    let app = TestApp::spawn_with(&[
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "6"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let email = "owner@example.com";
+    app.signup(email, "squatter").await;
+    let squatter = app.login_from("198.51.100.7", email, PASSWORD, None).await;
+    let cookie = set_cookie(&squatter, "authkit_device").expect("a device cookie");
+    // The owner takes the address back.
+    app.post_json("/auth/password-reset/request", &json!({"email": email}))
+        .await;
+    let mail = &super::mail::wait_for_mails(app.data_dir(), super::mail::RESET, 1).await[0];
+    let reset = app
+        .post_json(
+            "/auth/password-reset",
+            &json!({"token": super::mail::reset_token(mail), "new_password": "the owner's own passphrase"}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text);
+    // Guessing from many networks trips the account's ceiling...
+    for i in 0..6 {
+        let guess = app
+            .login_from(&format!("203.0.113.{i}"), email, "a wrong guess", None)
+            .await;
+        assert_eq!(guess.status, 401, "{}", guess.text);
+    }
+    // ...and the squatter's old cookie no longer opens a bucket of its own.
+    let with_cookie = app.login_from("192.0.2.9", email, "another guess", Some(&cookie)).await;
+    assert_eq!(
+        with_cookie.status, 429,
+        "the cookie is a stranger's now: {}",
+        with_cookie.text
+    );
+}

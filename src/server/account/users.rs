@@ -18,7 +18,7 @@ macro_rules! account_columns {
 /// consts: sqlx takes only string literals as SQL, and `concat!` only joins literals.)
 macro_rules! user_columns {
     () => {
-        concat!(account_columns!(), ", password_hash")
+        concat!(account_columns!(), ", password_hash, device_epoch")
     };
 }
 
@@ -55,6 +55,11 @@ pub enum Guarded<T> {
     LastAdmin,
 }
 
+/// A fresh device epoch: 128 random bits in hex.
+fn new_device_epoch() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// What a mailed link proved about an account's address (`UserStore::mark_verified`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proven {
@@ -76,6 +81,9 @@ pub struct StoredUser {
     pub role: String,
     /// When the address was shown to receive mail (Unix seconds); `None` until then.
     pub email_verified_at: Option<i64>,
+    /// What the account's device cookies are bound to besides its id: replaced by a
+    /// password reset and an address change (`sessions::device`).
+    pub device_epoch: String,
 }
 
 impl StoredUser {
@@ -188,12 +196,14 @@ impl UserStore {
         role: Role,
     ) -> Result<User, EmailWriteError> {
         sqlx::query_as::<_, (i64,)>(
-            "INSERT INTO users (email, username, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO users (email, username, password_hash, role, device_epoch) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(email.as_str())
         .bind(username.as_str())
         .bind(password_hash)
         .bind(role.as_str())
+        .bind(new_device_epoch())
         .fetch_one(&self.pool)
         .await
         .map(|(id,)| User {
@@ -202,6 +212,17 @@ impl UserStore {
             username: username.as_str().to_owned(),
         })
         .map_err(EmailWriteError::from_insert)
+    }
+
+    /// Replaces the account's device epoch (inside the caller's transaction): every device
+    /// cookie issued for it before stops counting (a password reset; an address change).
+    pub async fn renew_device_epoch(connection: &mut AnyConnection, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET device_epoch = $1 WHERE id = $2")
+            .bind(new_device_epoch())
+            .bind(id)
+            .execute(connection)
+            .await?;
+        Ok(())
     }
 
     /// The account `id` proved, by a mailed link, that `email` receives its mail: marks it
@@ -239,10 +260,13 @@ impl UserStore {
         id: i64,
         email: &str,
     ) -> Result<Option<()>, EmailWriteError> {
-        let done = sqlx::query("UPDATE users SET email = $1, email_verified_at = $2 WHERE id = $3")
+        // A new address also renews the device epoch: cookies gathered under the old one
+        // stop counting.
+        let done = sqlx::query("UPDATE users SET email = $1, email_verified_at = $2, device_epoch = $4 WHERE id = $3")
             .bind(email)
             .bind(now_secs())
             .bind(id)
+            .bind(new_device_epoch())
             .execute(connection)
             .await
             .map_err(EmailWriteError::from_insert)?;

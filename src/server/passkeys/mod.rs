@@ -356,7 +356,7 @@ async fn sign_in(
         return Err(AuthError::EmailNotVerified);
     }
     tracing::debug!("user signed in with a passkey");
-    LoginStep::session(state, user.id, &user.email, &user.password_hash).await
+    LoginStep::session(state, &user, &user.password_hash).await
 }
 
 /// The ceremony id of a login's second step by passkey: derived from its `mfa_token`, so

@@ -94,6 +94,8 @@ pub async fn reset_password(
     // The link was opened from the account's mailbox: the address receives mail (unless
     // the account has moved to another address since the link was sent).
     crate::server::email_address::proof::proven(&mut tx, user.id, &redeemed.address).await?;
+    // Device cookies gathered before the reset (by whoever held the address) stop counting.
+    UserStore::renew_device_epoch(&mut tx, user.id).await?;
     MailLinks::revoke_all(&mut tx, user.id).await?;
     Outbox::enqueue(&mut tx, &templates::password_changed(&user.email)).await?;
     // In the same transaction: a new password never stands beside the sessions it ends.

@@ -117,7 +117,7 @@ async fn check_code(
     let attempt = state
         .throttles
         .login
-        .begin(&user.email, login::source(&state.sessions.devices, meta, &user.email))
+        .begin(&user.email, login::source(&state.sessions.devices, meta, Some(&user)))
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
@@ -129,7 +129,7 @@ async fn check_code(
         return Err(AuthError::LoginExpired);
     }
     tracing::debug!("user logged in with a second factor");
-    LoginStep::session(state, user.id, &user.email, &pending.password_hash).await
+    LoginStep::session(state, &user, &pending.password_hash).await
 }
 
 /// Does `proof` hold for the account's second factor? A right code is used up here. A

@@ -1,6 +1,8 @@
 //! Device cookies (OWASP "Slow down online guessing attacks with device cookies"): every
 //! successful login leaves a signed, long-lived cookie in the browser that names the
-//! account (by a hash of its email, not the email itself). A later login that presents
+//! account (by a hash of its id and its device epoch, which a password reset and an
+//! address change replace: not by its address, which a squatter may have held before the
+//! owner took it back). A later login that presents
 //! a valid one for the same account is counted in a throttle bucket of its own, so
 //! strangers guessing the password — from one network or from thousands — cannot lock
 //! the owner out of a browser they have used before.
@@ -10,6 +12,7 @@
 //! cookies stop counting; their browsers are then treated like any unknown network
 //! until their next successful login.
 
+use crate::server::account::users::StoredUser;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
@@ -22,7 +25,7 @@ const AUDIENCE: &str = "authkit-device";
 
 #[derive(Serialize, Deserialize)]
 struct DeviceClaims {
-    /// SHA-256 of the account's normalised email.
+    /// SHA-256 of the account's id and device epoch (`account_key`).
     acct: String,
     /// This device's random id: its own throttle bucket.
     dev: String,
@@ -38,8 +41,12 @@ pub struct DeviceCookies {
     validation: Validation,
 }
 
-fn account_hash(account: &str) -> String {
-    hex::encode(Sha256::digest(account.as_bytes()))
+/// The account as a device cookie names it: its id and its device epoch, hashed. A reset or
+/// an address change replaces the epoch, and a deleted account's id never comes back with
+/// the same epoch, so cookies gathered before (by a squatter of the address, say) stop
+/// counting.
+fn account_key(user: &StoredUser) -> String {
+    hex::encode(Sha256::digest(format!("{}:{}", user.id, user.device_epoch).as_bytes()))
 }
 
 impl DeviceCookies {
@@ -54,11 +61,11 @@ impl DeviceCookies {
         }
     }
 
-    /// A new device token for `account` (a normalised email).
-    pub fn issue(&self, account: &str) -> anyhow::Result<String> {
+    /// A new device token for `user`.
+    pub fn issue(&self, user: &StoredUser) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = DeviceClaims {
-            acct: account_hash(account),
+            acct: account_key(user),
             dev: format!("{:032x}", rand::random::<u128>()),
             iat: now,
             exp: now + DEVICE_COOKIE_TTL.as_secs(),
@@ -71,12 +78,12 @@ impl DeviceCookies {
         )?)
     }
 
-    /// The device id of `token` if it is ours, unexpired, and names `account`.
-    pub fn verify(&self, token: &str, account: &str) -> Option<String> {
+    /// The device id of `token` if it is ours, unexpired, and names `user` as it is now.
+    pub fn verify(&self, token: &str, user: &StoredUser) -> Option<String> {
         let claims = jsonwebtoken::decode::<DeviceClaims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
-        (claims.acct == account_hash(account)).then_some(claims.dev)
+        (claims.acct == account_key(user)).then_some(claims.dev)
     }
 }
 
@@ -88,20 +95,34 @@ mod tests {
         DeviceCookies::new(&SecretSlice::from(key.as_bytes().to_vec()))
     }
 
+    fn user(id: i64, epoch: &str) -> StoredUser {
+        StoredUser {
+            id,
+            email: "ann@example.com".into(),
+            username: "ann".into(),
+            password_hash: String::new(),
+            role: "user".into(),
+            email_verified_at: None,
+            device_epoch: epoch.into(),
+        }
+    }
+
     #[test]
-    fn a_device_token_counts_only_for_its_account_and_key() {
+    fn a_device_token_counts_only_for_its_account_as_it_is_and_its_key() {
         let ours = cookies("device-test-key-device-test-key-0123");
-        let token = ours.issue("ann@example.com").unwrap();
-        let device = ours.verify(&token, "ann@example.com").expect("valid for ann");
+        let ann = user(1, "e1");
+        let token = ours.issue(&ann).unwrap();
+        let device = ours.verify(&token, &ann).expect("valid for ann");
         assert_eq!(device.len(), 32);
-        assert_eq!(ours.verify(&token, "bob@example.com"), None);
+        assert_eq!(ours.verify(&token, &user(2, "e1")), None, "another account");
+        assert_eq!(ours.verify(&token, &user(1, "e2")), None, "the epoch moved on");
         assert_eq!(
-            cookies("another-key-another-key-another-key!").verify(&token, "ann@example.com"),
+            cookies("another-key-another-key-another-key!").verify(&token, &ann),
             None
         );
-        assert_eq!(ours.verify("not.a.token", "ann@example.com"), None);
+        assert_eq!(ours.verify("not.a.token", &ann), None);
         // Two logins, two devices: each has its own bucket.
-        let second = ours.issue("ann@example.com").unwrap();
-        assert_ne!(ours.verify(&second, "ann@example.com"), Some(device));
+        let second = ours.issue(&ann).unwrap();
+        assert_ne!(ours.verify(&second, &ann), Some(device));
     }
 }

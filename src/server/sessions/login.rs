@@ -8,6 +8,7 @@
 use super::device::DeviceCookies;
 use super::{SessionIssued, start_session};
 use crate::api::{MfaChallenge, TokenResponse};
+use crate::server::account::users::StoredUser;
 use crate::server::error::AuthError;
 use crate::server::http::request_meta::RequestMeta;
 use crate::server::state::AppState;
@@ -28,9 +29,9 @@ impl LoginStep {
     /// The end of every login that succeeded: a session tied to `credential` (the password
     /// hash that was verified, so a password changed meanwhile starts none), and the device
     /// cookie that remembers this browser for the account (`super::device`).
-    pub async fn session(state: &AppState, user_id: i64, email: &str, credential: &str) -> Result<Self, AuthError> {
-        let mut issued = start_session(state, user_id, credential).await?;
-        issued.device_token = Some(state.sessions.devices.issue(email)?);
+    pub async fn session(state: &AppState, user: &StoredUser, credential: &str) -> Result<Self, AuthError> {
+        let mut issued = start_session(state, user.id, credential).await?;
+        issued.device_token = Some(state.sessions.devices.issue(user)?);
         Ok(LoginStep::Session(issued))
     }
 
@@ -72,13 +73,15 @@ pub async fn counted(
 }
 
 /// Where a login attempt on `account` counts (`LoginThrottle`): in the browser's own
-/// bucket when it holds a device cookie of this account (valid for
-/// [`DEVICE_COOKIE_TTL`](super::device::DEVICE_COOKIE_TTL)), so strangers cannot lock its owner out; else in its network's.
-pub fn source(devices: &DeviceCookies, meta: &RequestMeta, account: &str) -> Source {
+/// bucket when it holds a device cookie of this account as it is now (valid for
+/// [`DEVICE_COOKIE_TTL`](super::device::DEVICE_COOKIE_TTL)), so strangers cannot lock its
+/// owner out; else — an unknown address too — in its network's.
+pub fn source(devices: &DeviceCookies, meta: &RequestMeta, account: Option<&StoredUser>) -> Source {
     match meta
         .device_token
         .as_deref()
-        .and_then(|token| devices.verify(token, account))
+        .zip(account)
+        .and_then(|(token, account)| devices.verify(token, account))
     {
         Some(device) => Source::Device(device),
         None => Source::Network(meta.network()),

@@ -150,10 +150,9 @@ async fn verify_password(
 /// verifies against a dummy hash when there is no user.
 async fn verify_credentials(
     state: &AppState,
-    email: &Email,
+    user: Option<StoredUser>,
     password: &Password,
 ) -> Result<Option<(StoredUser, Matched)>, AuthError> {
-    let user = state.accounts.users.find_by_email(email).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     let matched = verify_password(&state.accounts.hasher, password, stored_hash).await?;
     Ok(user.filter(|_| matched != Matched::No).map(|user| (user, matched)))
@@ -238,11 +237,18 @@ pub async fn signup(
         .await?
         .ok_or(AuthError::InvalidToken("account deleted during signup"))?;
     tracing::debug!("user signed up");
-    // Signing up counts as this browser's first login to the account.
+    // Signing up counts as this browser's first login to the account (its cookie names
+    // the account as stored: its id and device epoch).
+    let stored = state
+        .accounts
+        .users
+        .find_by_id(user.id)
+        .await?
+        .ok_or(AuthError::InvalidToken("account deleted during signup"))?;
     Ok(SignedUp::LoggedIn(SessionIssued {
         body: user,
         refresh_token: session.refresh_token,
-        device_token: Some(state.sessions.devices.issue(&email)?),
+        device_token: Some(state.sessions.devices.issue(&stored)?),
     }))
 }
 
@@ -280,13 +286,16 @@ async fn check_password(
     // about whether an account exists. A browser that has logged in to this account
     // before is counted on its own, so strangers cannot lock its owner out.
     let account = email.as_str().to_owned();
+    // The account first (or none, for an unknown address): a device cookie counts only for
+    // the account as it is now.
+    let user = state.accounts.users.find_by_email(&email).await?;
     let attempt = state
         .throttles
         .login
-        .begin(&account, login::source(&state.sessions.devices, meta, &account))
+        .begin(&account, login::source(&state.sessions.devices, meta, user.as_ref()))
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let checked = verify_credentials(state, &email, &password).await;
+    let checked = verify_credentials(state, user, &password).await;
     // The right password of an account with a second factor is not yet a login: the
     // attempt neither fails nor succeeds (a success would wipe this source's earlier
     // failures, and wrong codes would never add up). The code decides (`second_factor`).
@@ -311,8 +320,8 @@ async fn check_password(
         refuse_unverified(state, &user).await;
         return Err(AuthError::EmailNotVerified);
     }
-    let (user_id, stored_hash) = (user.id, user.password_hash);
-    let mut credential = stored_hash;
+    let user_id = user.id;
+    let mut credential = user.password_hash.clone();
     if matched == Matched::AsTyped || PasswordHasher::needs_rehash(&credential) {
         // The hash was made from the password as typed (before normalisation), or with
         // parameters since raised; the plain password is only available now, at login.
@@ -342,7 +351,7 @@ async fn check_password(
         return Ok(LoginStep::SecondFactor(challenge));
     }
     tracing::debug!("user logged in");
-    LoginStep::session(state, user_id, &account, &credential).await
+    LoginStep::session(state, &user, &credential).await
 }
 
 /// The right password for an unverified address, while verification is required: the
