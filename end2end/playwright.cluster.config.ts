@@ -48,6 +48,7 @@ export default defineConfig({
       // session about ten times in a minute: keep the throttles out of its way (the API
       // tests cover them).
       AUTH_RATE_PER_IP_PER_MINUTE: '100000',
+      PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE: '100000',
       REFRESH_RATE_PER_IP_PER_MINUTE: '100000',
       REFRESH_RATE_PER_SESSION_PER_MINUTE: '1000',
     },

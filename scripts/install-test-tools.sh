@@ -5,6 +5,7 @@
 # - PostgreSQL's server binaries (/usr/lib/postgresql/*/bin/initdb), for scripts/pg.sh;
 # - nginx (nginx-light), the load balancer of scripts/cluster.sh.
 # - python3-aiosmtpd, the real SMTP server the mail tests send to (run with /usr/bin/python3).
+# - faketime (libfaketime), which runs one instance of a cluster test under a skewed clock.
 set -euo pipefail
 
 say() { printf '==> %s\n' "$*"; }
@@ -12,6 +13,7 @@ say() { printf '==> %s\n' "$*"; }
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
 have_aiosmtpd() { /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; }
+have_faketime() { compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null; }
 
 missing=()
 if [[ -x /usr/bin/chromium ]]; then
@@ -33,6 +35,11 @@ if have_aiosmtpd; then
   say "aiosmtpd: already installed (/usr/bin/python3 -m aiosmtpd)"
 else
   missing+=(python3-aiosmtpd)
+fi
+if have_faketime; then
+  say "faketime: already installed ($(compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' | head -n 1))"
+else
+  missing+=(faketime)
 fi
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

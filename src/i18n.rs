@@ -143,6 +143,10 @@ fn korean_error(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::SecondFactorAlreadyOn => "2단계 인증이 이미 켜져 있습니다",
         ErrorCode::SecondFactorNotOn => "2단계 인증이 켜져 있지 않습니다",
         ErrorCode::NoSetupPending => "먼저 2단계 인증을 설정하세요",
+        ErrorCode::SecondFactorLocked => {
+            "잘못된 코드가 너무 많습니다. 복구 코드나 패스키, 또는 전에 로그인한 적이 있는 브라우저로 로그인하세요."
+        }
+        ErrorCode::CodeRequired => "인증 앱의 코드(또는 복구 코드)도 입력하세요",
         ErrorCode::SecondFactorRequired => "2단계 인증이 필요합니다",
         ErrorCode::EmailTaken => "이미 가입된 이메일입니다",
         ErrorCode::InvalidCredentials => "이메일 또는 비밀번호가 올바르지 않습니다",
@@ -318,6 +322,10 @@ pub fn korean(english: &str) -> Option<&'static str> {
         "QR code for your authenticator app" => "인증 앱용 QR 코드",
         "Or type this key into the app:" => "또는 앱에 이 키를 입력하세요:",
         "Code from your app" => "앱에 표시된 코드",
+        "Code from your app, or a recovery code" => "앱에 표시된 코드 또는 복구 코드",
+        "Enter a code from your authenticator app (or a recovery code)" => {
+            "인증 앱의 코드(또는 복구 코드)를 입력하세요"
+        }
         "Turn on" => "켜기",
         "Turn it off" => "끄기",
         "Code" => "코드",

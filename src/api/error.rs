@@ -42,6 +42,12 @@ pub enum ErrorCode {
     LoginExpired,
     SecondFactorAlreadyOn,
     SecondFactorNotOn,
+    /// 403: too many wrong codes in a row; a recovery code, a passkey or a browser that
+    /// signed in to the account before still opens.
+    SecondFactorLocked,
+    /// 403: the account has a second factor on, and this change needs a current `code`
+    /// (or recovery code) beside the password.
+    CodeRequired,
     NoSetupPending,
     PasskeysUnavailable,
     PasskeyRefused,

@@ -182,12 +182,14 @@ pub async fn passkey_sign_in_finish(
     edge.answer_login(passkeys::sign_in_finish(edge.state(), edge.meta(), ceremony_id, credential).await)
 }
 
-/// `POST /auth/passkeys/register/start` `{"password"}` (Bearer) → 200 `{"ceremony_id","options"}`
-/// for `navigator.credentials.create`.
+/// `POST /auth/passkeys/register/start` `{"password","code"?}` (Bearer) → 200
+/// `{"ceremony_id","options"}` for `navigator.credentials.create`. With two-step
+/// verification on, `code` (the app's code or a recovery code) is needed too: 403
+/// `code_required` without it.
 #[server(prefix = "/auth", endpoint = "passkeys/register/start", input = ApiJson, output = Json, client = BearerClient)]
-pub async fn passkey_register_start(password: Password) -> Result<PasskeyOptions, ApiError> {
+pub async fn passkey_register_start(password: Password, code: Option<String>) -> Result<PasskeyOptions, ApiError> {
     let edge = Edge::begin().await?;
-    let result = async { passkeys::register_start(edge.state(), &edge.principal().await?, password).await };
+    let result = async { passkeys::register_start(edge.state(), &edge.principal().await?, password, code).await };
     edge.answer(result.await)
 }
 
@@ -301,16 +303,17 @@ pub async fn resend_verification() -> Result<Accepted, ApiError> {
     edge.answer_accepted(result.await)
 }
 
-/// `POST /auth/email` `{"new_email","password"}` (Bearer) → 202 `{"detail"}`: a confirmation
-/// link goes to the new address and a notice to the old one; the address changes only when
-/// the link is opened. 401 wrong password; 400 `Email already registered`; 422 invalid
-/// address; 429 beyond `ACCOUNT_MAILS_PER_HOUR`.
+/// `POST /auth/email` `{"new_email","password","code"?}` (Bearer) → 202 `{"detail"}`: a
+/// confirmation link goes to the new address and a notice to the old one; the address
+/// changes only when the link is opened. 401 wrong password; 403 `code_required` with two-step
+/// verification on and no `code`; 400 `Email already registered`; 422 invalid address; 429
+/// beyond `ACCOUNT_MAILS_PER_HOUR` (a taken address counts too).
 #[server(prefix = "/auth", endpoint = "email", input = ApiJson, output = Json, client = BearerClient)]
-pub async fn change_email(new_email: String, password: Password) -> Result<Accepted, ApiError> {
+pub async fn change_email(new_email: String, password: Password, code: Option<String>) -> Result<Accepted, ApiError> {
     let edge = Edge::begin().await?;
     let result = async {
         let principal = edge.principal().await?;
-        email_address::request_change(edge.state(), &principal, new_email, password).await
+        email_address::request_change(edge.state(), &principal, new_email, password, code).await
     };
     edge.answer_accepted(result.await)
 }

@@ -65,6 +65,15 @@ pub enum AuthError {
     SecondFactorAlreadyOn,
     #[error("Two-step verification is not on")]
     SecondFactorNotOn,
+    /// `SECOND_FACTOR_MAX_FAILURES` wrong codes in a row: an app's code is not even
+    /// checked until a browser that signed in before, a recovery code or a passkey opens.
+    #[error(
+        "Too many wrong codes. Sign in with a recovery code, a passkey, or a browser you have signed in with before."
+    )]
+    SecondFactorLocked,
+    /// With a second factor on, the password alone makes no new way in (step-up).
+    #[error("Enter a code from your authenticator app (or a recovery code) as well")]
+    CodeRequired,
     /// A code to turn it on, with no setup waiting for one.
     #[error("Set up two-step verification first")]
     NoSetupPending,
@@ -150,7 +159,11 @@ impl AuthError {
             | AuthError::MissingToken
             | AuthError::InvalidToken(_)
             | AuthError::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
-            AuthError::Forbidden | AuthError::CrossSiteRequest | AuthError::EmailNotVerified => StatusCode::FORBIDDEN,
+            AuthError::Forbidden
+            | AuthError::CrossSiteRequest
+            | AuthError::EmailNotVerified
+            | AuthError::SecondFactorLocked
+            | AuthError::CodeRequired => StatusCode::FORBIDDEN,
             AuthError::UnknownUser | AuthError::UnknownPasskey => StatusCode::NOT_FOUND,
             AuthError::LastAdmin | AuthError::SecondFactorAlreadyOn | AuthError::PasskeyTaken => StatusCode::CONFLICT,
             AuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -182,6 +195,8 @@ impl AuthError {
             AuthError::LoginExpired => ErrorCode::LoginExpired,
             AuthError::SecondFactorAlreadyOn => ErrorCode::SecondFactorAlreadyOn,
             AuthError::SecondFactorNotOn => ErrorCode::SecondFactorNotOn,
+            AuthError::SecondFactorLocked => ErrorCode::SecondFactorLocked,
+            AuthError::CodeRequired => ErrorCode::CodeRequired,
             AuthError::NoSetupPending => ErrorCode::NoSetupPending,
             AuthError::PasskeysUnavailable => ErrorCode::PasskeysUnavailable,
             AuthError::PasskeyRefused => ErrorCode::PasskeyRefused,

@@ -80,6 +80,8 @@ pub struct Throttles {
     pub mails_per_address: Arc<Throttle<String>>,
     /// Mails a logged-in account asks for (verification resent, email changes).
     pub mails_per_account: Arc<Throttle<i64>>,
+    /// Passwords a logged-in account confirms, right or wrong (each is a hash).
+    pub password_checks: Arc<Throttle<i64>>,
     /// The buckets in the database, when instances share it (PostgreSQL).
     pub shared: Option<SharedBuckets>,
 }
@@ -99,6 +101,8 @@ pub struct SecondFactors {
     pub factors: FactorStore,
     pub challenges: MfaChallenges,
     pub cipher: FactorCipher,
+    /// `SECOND_FACTOR_MAX_FAILURES` (`super::second_factor::failures`).
+    pub failure_cap: u32,
 }
 
 /// The relying party (`PUBLIC_URL`; `None` when it is an IP address), the registered
@@ -151,6 +155,7 @@ impl AppState {
                 factors: FactorStore::new(pool.clone()),
                 challenges: MfaChallenges::new(pool.clone()),
                 cipher: FactorCipher::new(&signing_key, previous_key),
+                failure_cap: config.limits.second_factor_failures,
             },
             passkeys: Passkeys {
                 relying_party: passkeys::relying_party(&config.mail.link_base),
@@ -204,6 +209,13 @@ impl Throttles {
                 "reset_address",
                 limits.resets_per_address_per_hour,
                 hour,
+                max_keys,
+                shared.clone(),
+            )),
+            password_checks: Arc::new(Throttle::new(
+                "password_checks",
+                limits.password_checks_per_account_per_minute,
+                minute,
                 max_keys,
                 shared.clone(),
             )),

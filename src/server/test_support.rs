@@ -42,6 +42,14 @@ pub fn meta() -> RequestMeta {
     RequestMeta::local(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
+/// A local request carrying this access token.
+pub fn with_bearer(token: &str) -> RequestMeta {
+    RequestMeta {
+        bearer: Bearer::Token(token.to_owned()),
+        ..meta()
+    }
+}
+
 pub async fn create_user(state: &AppState, email: &str, role: Role) -> User {
     let account = NewAccount::parse(email, "someone", Password::new(PASSWORD)).expect("valid account");
     register(state, account, role).await.expect("registered").user
@@ -58,7 +66,7 @@ pub async fn log_in(state: &AppState, email: &str) -> SessionIssued<TokenRespons
 
 /// The principal behind an access token, as the edge would find it.
 pub async fn principal_of(state: &AppState, issued: &SessionIssued<TokenResponse>) -> Principal {
-    authenticate(state, &Bearer::Token(issued.body.access_token.clone()))
+    authenticate(state, &with_bearer(&issued.body.access_token))
         .await
         .expect("token accepted")
 }

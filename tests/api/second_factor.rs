@@ -597,3 +597,184 @@ async fn the_first_proof_of_the_mailbox_removes_factors_planted_before_it() {
         );
     }
 }
+
+const WRONG_CODES: &str = "Subject: AuthKit: Wrong two-step codes";
+
+/// The second step, as a client behind our proxy, optionally with a device cookie.
+async fn finish_from(
+    app: &TestApp,
+    client_ip: &str,
+    device: Option<&str>,
+    mfa_token: &str,
+    proof: (&str, &str),
+) -> Reply {
+    let mut request = app
+        .client
+        .post(app.url("/auth/login/mfa"))
+        .header("X-Forwarded-For", client_ip)
+        .json(&json!({"mfa_token": mfa_token, proof.0: proof.1}));
+    if let Some(device) = device {
+        request = request.header("Cookie", format!("authkit_device={device}"));
+    }
+    app.send(request).await
+}
+
+/// A stranger who has the password guesses codes, a few from each of many networks, so
+/// that no network's throttle and no 15-minute ceiling ever stops them.
+async fn guess_codes(app: &TestApp, email: &str, seed: &[u8], networks: std::ops::Range<u8>) {
+    for network in networks {
+        let ip = format!("203.0.113.{network}");
+        let password_step = app.login_from(&ip, email, PASSWORD, None).await;
+        assert_eq!(password_step.status, 401, "{}", password_step.text);
+        let token = password_step.body["mfa_token"].as_str().unwrap();
+        for guess in 0..2 {
+            let wrong = code(seed, 20 + i64::from(guess));
+            let reply = finish_from(app, &ip, None, token, ("code", &wrong)).await;
+            assert_eq!(reply.status, 401, "{}", reply.text);
+        }
+    }
+}
+
+/// Issue 21 (2): wrong codes add up per account over every network and never drain; past
+/// the cap (`SECOND_FACTOR_MAX_FAILURES`) codes are refused, even the right one, until
+/// the owner signs in from a browser that signed in before or with a recovery code. The
+/// owner is mailed once per burst.
+#[tokio::test]
+async fn wrong_codes_from_many_networks_lock_codes_until_a_known_browser_or_a_recovery_code() {
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("SECOND_FACTOR_MAX_FAILURES", "6"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "1000"),
+    ])
+    .await;
+    let email = "kim@example.com";
+    let user = enrolled(&app, email).await;
+    // The owner's browser signed in once (here with a recovery code) and keeps its device
+    // cookie. (Codes: `enrolled` used this step's; each step works once.)
+    let right = code(&user.seed, 1);
+    let owner_step = app.login_from("198.51.100.1", email, PASSWORD, None).await;
+    let owner_token = owner_step.body["mfa_token"].as_str().unwrap().to_owned();
+    let recovery = ("recovery_code", user.recovery_codes[1].as_str());
+    let signed_in = finish_from(&app, "198.51.100.1", None, &owner_token, recovery).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text);
+    let device = super::helpers::set_cookie(&signed_in, "authkit_device").expect("a device cookie");
+    let failed_codes = || async {
+        sqlx::query_scalar::<_, i64>("SELECT failed_codes FROM totp_factors WHERE user_id = $1")
+            .bind(user.user_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+
+    guess_codes(&app, email, &user.seed, 0..3).await;
+    // Six wrong codes: now even the right code is refused from a new network.
+    let password_step = app.login_from("203.0.113.50", email, PASSWORD, None).await;
+    let token = password_step.body["mfa_token"].as_str().unwrap().to_owned();
+    let locked = finish_from(&app, "203.0.113.50", None, &token, ("code", &right)).await;
+    assert_eq!(locked.status, 403, "{}", locked.text);
+    assert_eq!(locked.body["code"], "second_factor_locked");
+    assert_eq!(refresh_cookie(&locked), None);
+    assert_eq!(
+        failed_codes().await,
+        6,
+        "a refused right code is not a failure, nor a success"
+    );
+
+    // The owner's browser still gets in with that same code, and that ends the run.
+    let owner_step = app.login_from("198.51.100.1", email, PASSWORD, Some(&device)).await;
+    let owner_token = owner_step.body["mfa_token"].as_str().unwrap().to_owned();
+    let owner = finish_from(&app, "198.51.100.1", Some(&device), &owner_token, ("code", &right)).await;
+    assert_eq!(owner.status, 200, "{}", owner.text);
+    assert_eq!(failed_codes().await, 0);
+
+    // A second burst locks again; a recovery code opens from anywhere and ends the run.
+    guess_codes(&app, email, &user.seed, 10..13).await;
+    assert_eq!(failed_codes().await, 6);
+    let password_step = app.login_from("203.0.113.60", email, PASSWORD, None).await;
+    let token = password_step.body["mfa_token"].as_str().unwrap().to_owned();
+    let recovered = finish_from(
+        &app,
+        "203.0.113.60",
+        None,
+        &token,
+        ("recovery_code", &user.recovery_codes[0]),
+    )
+    .await;
+    assert_eq!(recovered.status, 200, "{}", recovered.text);
+    assert_eq!(failed_codes().await, 0);
+
+    // One notice per burst, to the owner.
+    let notices = wait_for_mails(app.data_dir(), WRONG_CODES, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        super::mail::mails_of(app.data_dir(), WRONG_CODES).len(),
+        2,
+        "once per burst"
+    );
+    assert!(notices[0].contains(&format!("To: {email}")), "{}", notices[0]);
+    assert!(notices[0].contains("recovery code"), "{}", notices[0]);
+}
+
+/// Issue 21 (3), step-up: with a second factor on, someone who has only the password (and
+/// a session, from a browser the owner left signed in) adds no new way in: a passkey and a
+/// new address need a current code or a recovery code beside the password.
+#[tokio::test]
+async fn with_a_second_factor_on_the_password_alone_adds_no_passkey_and_moves_no_address() {
+    let app = TestApp::spawn_with(&[("PUBLIC_URL", "http://localhost:3999")]).await;
+    let user = enrolled(&app, "lee@example.com").await;
+    let start = |body: Value| post(&app, "/auth/passkeys/register/start", &user.token, body);
+    let alone = start(json!({"password": PASSWORD})).await;
+    assert_eq!(alone.status, 403, "{}", alone.text);
+    assert_eq!(alone.body["code"], "code_required");
+    let wrong = start(json!({"password": PASSWORD, "code": code(&user.seed, 20)})).await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert_eq!(wrong.body["code"], "invalid_code");
+    let wrong_password = start(json!({"password": "not it at all", "code": code(&user.seed, 0)})).await;
+    assert_eq!(wrong_password.status, 401, "{}", wrong_password.text);
+    assert_eq!(wrong_password.body["code"], "wrong_password");
+    let ceremonies = || {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webauthn_ceremonies WHERE user_id = $1")
+            .bind(user.user_id)
+            .fetch_one(&app.db)
+    };
+    assert_eq!(ceremonies().await.unwrap(), 0, "no ceremony started without the code");
+    let stepped_up = start(json!({"password": PASSWORD, "code": code(&user.seed, 1)})).await;
+    assert_eq!(stepped_up.status, 200, "{}", stepped_up.text);
+    assert_eq!(ceremonies().await.unwrap(), 1);
+
+    let change = |body: Value| post(&app, "/auth/email", &user.token, body);
+    let alone = change(json!({"new_email": "lee.new@example.com", "password": PASSWORD})).await;
+    assert_eq!(alone.status, 403, "{}", alone.text);
+    assert_eq!(alone.body["code"], "code_required");
+    let with_recovery_code = change(json!({
+        "new_email": "lee.new@example.com",
+        "password": PASSWORD,
+        "code": user.recovery_codes[0],
+    }))
+    .await;
+    assert_eq!(with_recovery_code.status, 202, "{}", with_recovery_code.text);
+    let mails = wait_for_mails(app.data_dir(), super::mail::CONFIRM_CHANGE, 1).await;
+    assert_eq!(mails.len(), 1, "only the stepped-up change mailed a link");
+}
+
+/// Issue 21 (3): turning a second factor on ends every other session of the account, so
+/// a session someone else holds does not outlast the new protection.
+#[tokio::test]
+async fn turning_a_second_factor_on_ends_every_other_session() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.verified_user_with_token("moe@example.com").await;
+    let (other, other_cookie) = app.session("moe@example.com", PASSWORD).await;
+    let setup = post(&app, "/auth/totp/setup", &token, json!({"password": PASSWORD})).await;
+    assert_eq!(setup.status, 200, "{}", setup.text);
+    assert_eq!(app.me_status(&other).await, 200, "setting up alone ends nothing");
+    let seed = seed_of(setup.body["secret"].as_str().unwrap());
+    let enabled = post(&app, "/auth/totp/enable", &token, json!({"code": code(&seed, 0)})).await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text);
+    assert_eq!(app.me_status(&other).await, 401, "the other session ended");
+    assert_eq!(app.refresh(&other_cookie).await.status, 401, "and cannot be renewed");
+    assert_eq!(
+        app.me_status(&token).await,
+        200,
+        "the session that turned it on goes on"
+    );
+}

@@ -924,3 +924,127 @@ async fn a_squatters_device_cookie_dies_with_the_owners_reset() {
         with_cookie.text
     );
 }
+
+/// POST /auth/email as `token`, as a client behind our proxy at `client_ip`.
+async fn change_email_from(app: &TestApp, client_ip: &str, token: &str, new_email: &str) -> Reply {
+    let request = app
+        .client
+        .post(app.url("/auth/email"))
+        .header("X-Forwarded-For", client_ip)
+        .header("Authorization", bearer(token))
+        .json(&json!({"new_email": new_email, "password": PASSWORD}));
+    app.send(request).await
+}
+
+/// Issue 21 (4): an account cannot use the address change to test which addresses are
+/// registered at hashing speed: a taken address spends the account's mail allowance like a
+/// free one, so past it both get the same 429.
+#[tokio::test]
+async fn the_address_change_tells_taken_from_free_only_within_the_accounts_allowance() {
+    let app = TestApp::spawn_with(&[("ACCOUNT_MAILS_PER_HOUR", "2")]).await;
+    app.signup("taken-1@example.com", "a").await;
+    app.signup("taken-2@example.com", "b").await;
+    let (_, token) = app.verified_user_with_token("prober@example.com").await;
+    let mut statuses = Vec::new();
+    for address in [
+        "taken-1@example.com",
+        "taken-2@example.com",
+        "taken-1@example.com",
+        "free@example.com",
+    ] {
+        statuses.push(change_email_from(&app, "127.0.0.1", &token, address).await.status);
+    }
+    assert_eq!(statuses, [400, 400, 429, 429]);
+}
+
+/// Issue 21 (4): the endpoints that confirm the password count every request against an
+/// allowance before the hash, the right password too: per account
+/// (`PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE`) and per client network (the login
+/// allowance, `AUTH_RATE_PER_IP_PER_MINUTE`).
+#[tokio::test]
+async fn the_right_password_in_a_loop_spends_an_allowance_per_account_and_per_network() {
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE", "3"),
+        ("ACCOUNT_MAILS_PER_HOUR", "100"),
+    ])
+    .await;
+    app.signup("taken@example.com", "t").await;
+    let (_, token) = app.verified_user_with_token("one@example.com").await;
+    // One account, from networks of its own: the account's allowance.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let ip = format!("198.51.100.{i}");
+        statuses.push(change_email_from(&app, &ip, &token, "taken@example.com").await.status);
+    }
+    assert_eq!(statuses, [400, 400, 400, 429, 429], "per account");
+
+    // Two accounts from one network: the network's allowance. (127.0.0.1 spends 5 of its
+    // own on the signups and logins.)
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("AUTH_RATE_PER_IP_PER_MINUTE", "5"),
+        ("ACCOUNT_MAILS_PER_HOUR", "100"),
+    ])
+    .await;
+    app.signup("taken@example.com", "t").await;
+    let (_, second) = app.verified_user_with_token("two@example.com").await;
+    let (_, third) = app.verified_user_with_token("three@example.com").await;
+    let mut statuses = Vec::new();
+    for token in [&second, &second, &second, &third, &third, &third] {
+        statuses.push(
+            change_email_from(&app, "203.0.113.9", token, "taken@example.com")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [400, 400, 400, 400, 400, 429], "per network");
+}
+
+/// Issue 21 (4): 32 loops of one account's own right password cannot take every hashing
+/// slot: the account holds at most its share (a quarter of `HASH_MAX_CONCURRENT`, at least
+/// one) and its other requests wait in a queue of their own, so other people's logins are
+/// served instead of timing out with 503.
+#[tokio::test]
+async fn one_accounts_parallel_loops_leave_hashing_slots_for_other_peoples_logins() {
+    let app = TestApp::spawn_with(&[
+        ("HASH_MAX_CONCURRENT", "1"),
+        ("HASH_QUEUE_TIMEOUT_MS", "600"),
+        ("PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE", "100000"),
+    ])
+    .await;
+    app.signup("other@example.com", "o").await;
+    let (_, token) = app.verified_user_with_token("hog@example.com").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loops: Vec<_> = (0..32)
+        .map(|_| {
+            let (api, token, stop) = ((*app).clone(), token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut answered = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let reply = api
+                        .post_with(
+                            "/auth/totp/setup",
+                            Some(&bearer(&token)),
+                            None,
+                            json!({"password": PASSWORD}),
+                        )
+                        .await;
+                    assert!([200, 503].contains(&reply.status), "{}", reply.text);
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.login("other@example.com", PASSWORD).await.status);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for handle in loops {
+        assert!(handle.await.unwrap() > 0);
+    }
+    assert_eq!(statuses, [200; 8], "the other person's logins were served");
+}

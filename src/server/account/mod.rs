@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod hash_memory;
+pub mod hash_shares;
 pub mod password;
 pub mod password_policy;
 pub mod users;
@@ -49,8 +50,12 @@ pub async fn change_password(
     // throttle; only then the dictionary check, whose cost depends on what was sent.
     let new = NewPassword::parse_field(Field::NewPassword, new, &user.email, &user.username)?;
     confirm_password(state, principal, current).await?;
-    screen_new_password(&state.accounts.hasher, &new).await?;
-    let hash = state.accounts.hasher.hash(new.into_password().into_secret()).await?;
+    screen_new_password(&state.accounts.hasher, &user.email, &new).await?;
+    let hash = state
+        .accounts
+        .hasher
+        .hash(&user.email, new.into_password().into_secret())
+        .await?;
     let mut tx = state.database.pool().begin().await?;
     UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
     // Links mailed before the change (a reset, an address change) must not undo it.
@@ -83,9 +88,8 @@ pub async fn delete_account(state: &AppState, principal: &Principal, password: P
 mod tests {
     use super::*;
     use crate::api::Role;
-    use crate::server::http::request_meta::Bearer;
     use crate::server::sessions::{authenticate, login};
-    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state};
+    use crate::server::test_support::{PASSWORD, create_user, meta, principal_of, test_state, with_bearer};
 
     const NEW_PASSWORD: &str = "a completely different passphrase";
 
@@ -124,7 +128,7 @@ mod tests {
         .expect("changed");
         principal_of(&t.state, &fresh).await;
         for old in [&here, &elsewhere] {
-            let token = Bearer::Token(old.body.access_token.clone());
+            let token = with_bearer(&old.body.access_token);
             assert!(authenticate(&t.state, &token).await.is_err());
         }
         assert!(matches!(log_in(PASSWORD).await, Err(AuthError::InvalidCredentials)));

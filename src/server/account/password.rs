@@ -6,9 +6,12 @@
 //! flood of logins queues instead of exhausting memory; a request that waits longer
 //! than `queue_timeout` is turned away with [`HashError::Busy`] (503) rather than hang.
 //! Each slot reuses one 19 MiB working area (`super::hash_memory`) instead of mapping a
-//! fresh one per hash.
+//! fresh one per hash. Every call names the account it hashes for (the typed address at a
+//! login or signup): no one account holds more than its share of the slots
+//! (`super::hash_shares`).
 
 use super::hash_memory::{WorkArea, WorkAreas};
+use super::hash_shares::HashShares;
 use crate::server::platform::config::Hashing;
 use crate::server::platform::metrics::Metrics;
 use anyhow::Context;
@@ -39,6 +42,8 @@ pub struct PasswordHasher {
     /// argon2's working memory, one area per slot, reused.
     areas: Arc<WorkAreas>,
     queue_timeout: Duration,
+    /// Each account's part of the slots.
+    shares: HashShares,
     /// The queue in front of the slots: its depth and each request's wait.
     metrics: Metrics,
 }
@@ -50,29 +55,35 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             areas: WorkAreas::new(Params::default()),
             queue_timeout: config.queue_timeout,
+            shares: HashShares::new(config.max_concurrent.max(1), config.queue_timeout),
             metrics,
         };
         let random = SecretString::from(format!("{:032x}", rand::random::<u128>()));
-        hasher.dummy_hash = hasher.hash(random).await.map_err(anyhow::Error::from)?.into();
+        hasher.dummy_hash = hasher.hash("", random).await.map_err(anyhow::Error::from)?.into();
         Ok(hasher)
     }
 
-    /// Hashes a new password with a fresh random salt.
-    pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
-        self.run_in_area(move |area| area.hash(password.expose_secret().as_bytes()))
+    /// Hashes a new password of `account` with a fresh random salt.
+    pub async fn hash(&self, account: &str, password: SecretString) -> Result<String, HashError> {
+        self.run_in_area(account, move |area| area.hash(password.expose_secret().as_bytes()))
             .await
     }
 
     /// Verifies `password` against a stored PHC string, in constant time (the crate's
     /// comparison). `None` means "no such user": the work is done all the same, against
     /// the dummy hash, and the answer is always `false`.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, HashError> {
+    pub async fn verify(
+        &self,
+        account: &str,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
         let (phc, is_real) = match stored {
             Some(phc) => (phc, true),
             None => (self.dummy_hash.to_string(), false),
         };
         let matches = self
-            .run_in_area(move |area| {
+            .run_in_area(account, move |area| {
                 let parsed = PasswordHash::new(&phc).context("stored password hash is not a valid PHC string")?;
                 area.verify(password.expose_secret().as_bytes(), &parsed)
             })
@@ -82,8 +93,12 @@ impl PasswordHasher {
 
     /// Runs other CPU-heavy work on a password — the dictionary check — where hashing
     /// runs: on the blocking pool, behind the same semaphore, never on an async worker.
-    pub async fn offload<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
-        self.run(move || Ok(work())).await
+    pub async fn offload<T: Send + 'static>(
+        &self,
+        account: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        self.run(account, move || Ok(work())).await
     }
 
     /// Was `stored` made with other parameters than we use now (older, weaker, or
@@ -104,10 +119,11 @@ impl PasswordHasher {
     /// Runs an argon2 computation in one of the slots' working areas.
     async fn run_in_area<T: Send + 'static>(
         &self,
+        account: &str,
         work: impl FnOnce(&mut WorkArea) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
         let areas = Arc::clone(&self.areas);
-        self.run(move || work(&mut areas.take())).await
+        self.run(account, move || work(&mut areas.take())).await
     }
 
     /// Runs argon2 on tokio's blocking pool, at most `max_concurrent` at a time.
@@ -116,9 +132,12 @@ impl PasswordHasher {
     /// runtime it would stall every other request sharing that worker thread.
     async fn run<T: Send + 'static>(
         &self,
+        account: &str,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
         let queued = self.metrics.hash_queued();
+        // The account's share first: its surplus waits here, not in everyone's queue.
+        let share = self.shares.enter(account).await?;
         let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
@@ -131,6 +150,7 @@ impl PasswordHasher {
         })
         .await
         .context("password hashing task failed")?;
+        drop(share);
         Ok(result?)
     }
 }
@@ -158,30 +178,30 @@ mod tests {
     #[tokio::test]
     async fn hash_is_argon2id_with_default_parameters_and_verifies() {
         let hasher = hasher().await;
-        let hash = hasher.hash(secret("correct horse battery staple")).await.unwrap();
+        let hash = hasher.hash("a", secret("correct horse battery staple")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(!PasswordHasher::needs_rehash(&hash));
         assert!(
             hasher
-                .verify(secret("correct horse battery staple"), Some(hash.clone()))
+                .verify("a", secret("correct horse battery staple"), Some(hash.clone()))
                 .await
                 .unwrap()
         );
         assert!(
             !hasher
-                .verify(secret("correct horse battery stapl"), Some(hash.clone()))
+                .verify("a", secret("correct horse battery stapl"), Some(hash.clone()))
                 .await
                 .unwrap()
         );
         assert!(
             !hasher
-                .verify(secret("Correct horse battery staple"), Some(hash.clone()))
+                .verify("a", secret("Correct horse battery staple"), Some(hash.clone()))
                 .await
                 .unwrap()
         );
         assert!(
             !hasher
-                .verify(secret(" correct horse battery staple"), Some(hash))
+                .verify("a", secret(" correct horse battery staple"), Some(hash))
                 .await
                 .unwrap()
         );
@@ -192,29 +212,34 @@ mod tests {
         // bcrypt would only look at the first 72 bytes; argon2 sees all of them.
         let hasher = hasher().await;
         let long = "x".repeat(100);
-        let hash = hasher.hash(secret(&long)).await.unwrap();
-        assert!(!hasher.verify(secret(&long[..72]), Some(hash.clone())).await.unwrap());
-        assert!(hasher.verify(secret(&long), Some(hash)).await.unwrap());
+        let hash = hasher.hash("a", secret(&long)).await.unwrap();
+        assert!(
+            !hasher
+                .verify("a", secret(&long[..72]), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(hasher.verify("a", secret(&long), Some(hash)).await.unwrap());
     }
 
     #[tokio::test]
     async fn same_password_gets_a_different_salt_each_time() {
         let hasher = hasher().await;
-        let a = hasher.hash(secret("same password")).await.unwrap();
-        let b = hasher.hash(secret("same password")).await.unwrap();
+        let a = hasher.hash("a", secret("same password")).await.unwrap();
+        let b = hasher.hash("a", secret("same password")).await.unwrap();
         assert_ne!(a, b);
     }
 
     #[tokio::test]
     async fn unknown_user_never_verifies() {
         let hasher = hasher().await;
-        assert!(!hasher.verify(secret("anything"), None).await.unwrap());
+        assert!(!hasher.verify("a", secret("anything"), None).await.unwrap());
     }
 
     #[tokio::test]
     async fn corrupt_stored_hash_is_an_error_not_a_match() {
         let hasher = hasher().await;
-        assert!(hasher.verify(secret("x"), Some("not-a-phc".into())).await.is_err());
+        assert!(hasher.verify("a", secret("x"), Some("not-a-phc".into())).await.is_err());
     }
 
     #[test]
@@ -241,10 +266,10 @@ mod tests {
         .unwrap();
         let held = hasher.permits.clone().acquire_owned().await.unwrap();
         assert!(matches!(
-            hasher.hash(secret("whatever password")).await,
+            hasher.hash("a", secret("whatever password")).await,
             Err(HashError::Busy)
         ));
         drop(held);
-        assert!(hasher.hash(secret("whatever password")).await.is_ok());
+        assert!(hasher.hash("a", secret("whatever password")).await.is_ok());
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::api::{ChangeEmail, ConfirmEmailChange, ResendVerification, VerifyEmail};
 use crate::server::http::openapi::endpoint::{Caller, Endpoint, LINK, PASSWORD};
-use crate::server::http::openapi::schemas::{current_password, email, link_token, object};
+use crate::server::http::openapi::schemas::{
+    current_password, email, link_token, object, object_with_optional, step_up_code,
+};
 use serde_json::json;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -19,7 +21,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .throttled(),
         Endpoint::server_fn::<ChangeEmail>("email", "Move the account to another address (confirmed by mail)", User)
             .body(
-                object(&[("new_email", email()), ("password", current_password())]),
+                object_with_optional(
+                    &[("new_email", email()), ("password", current_password())],
+                    &[("code", step_up_code())],
+                ),
                 json!({"new_email": "ada.lovelace@example.com", "password": PASSWORD}),
             )
             .answer(
@@ -28,7 +33,8 @@ pub fn endpoints() -> Vec<Endpoint> {
                 json!({"detail": "A confirmation link is on its way to the new address"}),
             )
             .refuses(400, "Email already registered")
-            .refuses(401, "Incorrect password")
+            .refuses(401, "Incorrect password, or Invalid code")
+            .refuses(403, "With two-step verification on, no code (code_required)")
             .throttled(),
         Endpoint::server_fn::<ConfirmEmailChange>("email", "Confirm an email change with the mailed link", Anyone)
             .body(object(&[("token", link_token())]), json!({"token": LINK}))

@@ -75,6 +75,7 @@ pub async fn request_change(
     principal: &Principal,
     new_email: String,
     password: Password,
+    code: Option<String>,
 ) -> Result<Accepted, AuthError> {
     let user = &principal.user;
     let parsed = Email::parse(&new_email).map_err(|e| e.about(Field::NewEmail))?;
@@ -84,12 +85,15 @@ pub async fn request_change(
     }
     let new_email = parsed;
     confirm_password(state, principal, password).await?;
+    super::second_factor::step_up(state, principal, code).await?;
+    // Spent before the answer, so that a taken address costs the same as a free one: an
+    // account cannot test more addresses than it may send mails (issue 21).
+    throttle_account(state, user.id).await?;
     // Told now, as signup would tell it; checked again when the link is opened, since
     // someone may sign up with the address in between.
     if state.accounts.users.find_by_email(&new_email).await?.is_some() {
         return Err(AuthError::EmailTaken);
     }
-    throttle_account(state, user.id).await?;
     state
         .throttles
         .mails_per_address

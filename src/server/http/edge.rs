@@ -52,7 +52,7 @@ impl Edge {
 
     /// The person whose access token the request carries.
     pub async fn principal(&self) -> Result<Principal, AuthError> {
-        authenticate(&self.state, &self.meta.bearer).await
+        authenticate(&self.state, &self.meta).await
     }
 
     /// The service's result as the server function's: an error sets the status and

@@ -72,7 +72,7 @@ impl FromRequestParts<AppState> for RequestMeta {
 async fn delete_me(State(state): State<AppState>, meta: RequestMeta, body: Bytes) -> Response {
     let result = async {
         let DeleteAccount { password } = decode(body)?;
-        let principal = authenticate(&state, &meta.bearer).await?;
+        let principal = authenticate(&state, &meta).await?;
         account::delete_account(&state, &principal, password).await
     };
     match result.await {
@@ -99,7 +99,7 @@ async fn set_role(State(state): State<AppState>, meta: RequestMeta, Path(id): Pa
                 Some(id.as_str().into()),
             )])
         })?;
-        let principal = authenticate(&state, &meta.bearer).await?;
+        let principal = authenticate(&state, &meta).await?;
         admin::set_role(&state, &principal, id, role).await
     };
     match result.await {

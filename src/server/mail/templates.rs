@@ -212,6 +212,25 @@ pub fn factor_change(to: &str, change: FactorChange) -> Mail {
     }
 }
 
+/// `count` wrong two-step codes in a row were typed for the account (`second_factor::failures`):
+/// someone may have the password. Past `cap`, codes work only from a browser that signed in
+/// before.
+pub fn wrong_codes(to: &str, count: i64, cap: u32) -> Mail {
+    let what = format!(
+        "{count} wrong two-step verification codes in a row were just entered for your {PRODUCT} account, after its right password. Whoever entered them may know your password."
+    );
+    let then = format!(
+        "After {cap} wrong codes in a row, codes are accepted only from a browser you have signed in with before; a recovery code or a passkey still works anywhere."
+    );
+    let if_not_you = "If it was not you, change your password at once and tell your administrator.";
+    Mail {
+        to: to.to_owned(),
+        subject: format!("{PRODUCT}: Wrong two-step codes"),
+        text: format!("{what}\n\n{then}\n\n{if_not_you}\n\n— {PRODUCT}\n"),
+        html: html(&[escape(&what), escape(&then), escape(if_not_you)]),
+    }
+}
+
 /// A duration as the mails say it: "30 minutes", "1 hour", "24 hours".
 pub fn validity(duration: std::time::Duration) -> String {
     let minutes = duration.as_secs() / 60;

@@ -6,7 +6,8 @@ use crate::api::{
 };
 use crate::server::http::openapi::endpoint::{Caller, Endpoint, LINK, PASSWORD, passkey, request_options, tokens};
 use crate::server::http::openapi::schemas::{
-    ceremony_id, current_password, object, passkey_id, passkey_name, webauthn_credential,
+    ceremony_id, current_password, object, object_with_optional, passkey_id, passkey_name, step_up_code,
+    webauthn_credential,
 };
 use serde_json::json;
 
@@ -35,7 +36,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         .refuses(403, "Email not verified (with REQUIRE_EMAIL_VERIFICATION)")
         .throttled(),
         Endpoint::server_fn::<PasskeyRegisterStart>("passkeys", "Start adding a passkey: options for navigator.credentials.create", User)
-        .body(object(&[("password", current_password())]), json!({"password": PASSWORD}))
+        .body(
+            object_with_optional(&[("password", current_password())], &[("code", step_up_code())]),
+            json!({"password": PASSWORD}),
+        )
         .answer(
             200,
             "PasskeyOptions",
@@ -43,7 +47,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .refuses(400, "Passkeys are not available on this server")
         .refuses(401, "Incorrect password")
-        .refuses(403, "Email not verified: a passkey can be added only to a proven address")
+        .refuses(
+            403,
+            "Email not verified: a passkey can be added only to a proven address; or, with two-step verification on, no code (code_required)",
+        )
         .throttled(),
         Endpoint::server_fn::<PasskeyRegisterFinish>("passkeys", "Finish adding a passkey, with its name", User)
         .body(

@@ -94,6 +94,7 @@ pub async fn register_start(
     state: &AppState,
     principal: &Principal,
     password: Password,
+    code: Option<String>,
 ) -> Result<PasskeyOptions, AuthError> {
     let webauthn = webauthn(state)?;
     // As for an authenticator app: only on a proven address (`email_address::proof`).
@@ -101,6 +102,7 @@ pub async fn register_start(
         return Err(AuthError::EmailNotVerified);
     }
     confirm_password(state, principal, password).await?;
+    super::second_factor::step_up(state, principal, code).await?;
     let user = &principal.user;
     let existing: Vec<CredentialID> = registered(state, user.id)
         .await?

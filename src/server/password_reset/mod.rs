@@ -81,8 +81,12 @@ pub async fn reset_password(
         .ok_or(AuthError::InvalidLink)?;
     tracing::Span::current().record("user_id", user.id);
     let new = NewPassword::parse_field(Field::NewPassword, new_password, &user.email, &user.username)?;
-    screen_new_password(&state.accounts.hasher, &new).await?;
-    let hash = state.accounts.hasher.hash(new.into_password().into_secret()).await?;
+    screen_new_password(&state.accounts.hasher, &user.email, &new).await?;
+    let hash = state
+        .accounts
+        .hasher
+        .hash(&user.email, new.into_password().into_secret())
+        .await?;
 
     let mut tx = state.database.pool().begin().await?;
     // Of two resets with one token (or a reset racing a newer link's), one wins here.

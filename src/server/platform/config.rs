@@ -104,6 +104,14 @@ pub struct Limits {
     /// Mails a logged-in account may ask for per hour (verification links resent, email
     /// changes).
     pub account_mails_per_hour: u32,
+    /// Consecutive wrong second-factor codes an account takes, over every network and
+    /// never draining, before an app's code is refused from browsers that have not signed
+    /// in to it before (NIST SP 800-63B §5.2.2 allows at most 100). The owner is mailed
+    /// at a tenth of it.
+    pub second_factor_failures: u32,
+    /// Passwords a signed-in account may confirm per minute (address change, new factor,
+    /// password change, deletion), right or wrong: each costs a hash.
+    pub password_checks_per_account_per_minute: u32,
     /// At most this many accounts and addresses are tracked at once (bounded memory).
     pub max_tracked_keys: u64,
 }
@@ -205,6 +213,12 @@ impl Config {
             passkey_starts_per_ip_per_minute: u32::try_from(number("PASSKEY_STARTS_PER_IP_PER_MINUTE", 120)?)?.max(1),
             resets_per_address_per_hour: u32::try_from(number("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 5)?)?.max(1),
             account_mails_per_hour: u32::try_from(number("ACCOUNT_MAILS_PER_HOUR", 5)?)?.max(1),
+            second_factor_failures: u32::try_from(ranged("SECOND_FACTOR_MAX_FAILURES", 100, 1, 100)?)?,
+            password_checks_per_account_per_minute: u32::try_from(number(
+                "PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE",
+                10,
+            )?)?
+            .max(1),
             max_tracked_keys: number("RATE_LIMIT_MAX_KEYS", 100_000)?.max(1),
         };
         let hashing = Hashing {

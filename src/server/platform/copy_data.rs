@@ -113,8 +113,9 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
     // weaken a login, nor lose a way in):
     // the sealed seeds as they are (bound to the same ids; they open where the same
     // `JWT_SECRET` is configured), the last step used, and the recovery codes' hashes.
-    let factors: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT user_id, secret, enabled_at, last_step, created_at FROM totp_factors WHERE enabled_at IS NOT NULL",
+    let factors: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT user_id, secret, enabled_at, last_step, created_at, failed_codes FROM totp_factors \
+         WHERE enabled_at IS NOT NULL",
     )
     .fetch_all(source.pool())
     .await?;
@@ -164,15 +165,17 @@ async fn copy(source: &Database, target: &Database) -> anyhow::Result<Copied> {
         .await
         .context("copying a session")?;
     }
-    for (user_id, secret, enabled_at, last_step, created_at) in &factors {
+    for (user_id, secret, enabled_at, last_step, created_at, failed_codes) in &factors {
         sqlx::query(
-            "INSERT INTO totp_factors (user_id, secret, enabled_at, last_step, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO totp_factors (user_id, secret, enabled_at, last_step, created_at, failed_codes) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id)
         .bind(secret)
         .bind(enabled_at)
         .bind(last_step)
         .bind(created_at)
+        .bind(failed_codes)
         .execute(&mut *tx)
         .await
         .context("copying a second factor")?;

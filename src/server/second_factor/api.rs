@@ -31,6 +31,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             401,
             "Invalid code (wrong or already used); or This login has expired. Log in again. (the token is unknown, used, older than 5 minutes or out of its 5 attempts)",
         )
+        .refuses(
+            403,
+            "Too many wrong codes (SECOND_FACTOR_MAX_FAILURES in a row): an app's code is refused from a browser that has not signed in to the account before; a recovery code or a passkey still works",
+        )
         .throttled(),
         Endpoint::server_fn::<LoginMfaPasskey>("second factor", "Options to use a passkey as a login's second factor", Anyone)
         .body(object(&[("mfa_token", mfa_token())]), json!({"mfa_token": LINK}))

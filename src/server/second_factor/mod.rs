@@ -15,9 +15,11 @@
 pub mod api;
 pub mod challenges;
 pub mod cipher;
+pub mod failures;
 pub mod store;
 pub mod totp;
 
+use self::failures::CodeFrom;
 use self::store::{FactorStore, TotpRow};
 use super::account::users::StoredUser;
 use super::error::AuthError;
@@ -25,7 +27,7 @@ use super::http::request_meta::RequestMeta;
 use super::mail::outbox::Outbox;
 use super::mail::{templates, templates::FactorChange};
 use super::sessions::login::{self, LoginStep};
-use super::sessions::store::now_secs;
+use super::sessions::store::{SessionStore, now_secs};
 use super::sessions::{Principal, confirm_password, throttle_client};
 use super::state::AppState;
 use super::throttles::login::Source;
@@ -114,14 +116,19 @@ async fn check_code(
         .find_by_id(pending.user_id)
         .await?
         .ok_or(AuthError::LoginExpired)?;
+    let source = login::source(&state.sessions.devices, meta, Some(&user));
+    let from = match source {
+        Source::Device(_) => CodeFrom::Known,
+        Source::Network(_) | Source::Session(_) => CodeFrom::Stranger,
+    };
     let attempt = state
         .throttles
         .login
-        .begin(&user.email, login::source(&state.sessions.devices, meta, Some(&user)))
+        .begin(&user.email, source)
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
-        .settle(check_proof(state, user.id, proof, Some(&mfa_token)).await)
+        .settle(check_proof(state, &user, proof, Some(&mfa_token), from).await)
         .await?
         .ok_or(AuthError::InvalidCode)?;
     // Two right codes sent at once: only the request that ends the login gets a session.
@@ -133,13 +140,17 @@ async fn check_code(
 }
 
 /// Does `proof` hold for the account's second factor? A right code is used up here. A
-/// passkey is only a proof within the login `mfa_token` started its ceremony for.
+/// passkey is only a proof within the login `mfa_token` started its ceremony for. Codes
+/// and recovery codes are counted in the account's run of wrong ones (`failures`).
 async fn check_proof(
     state: &AppState,
-    user_id: i64,
+    user: &StoredUser,
     proof: Proof,
     mfa_token: Option<&str>,
+    from: CodeFrom,
 ) -> Result<Option<()>, AuthError> {
+    let user_id = user.id;
+    let counted = !matches!(proof, Proof::Passkey(_));
     let accepted = match proof {
         Proof::Passkey(sent) => match mfa_token {
             Some(mfa_token) => super::passkeys::second_factor_holds(state, user_id, mfa_token, sent).await?,
@@ -155,6 +166,7 @@ async fn check_proof(
             else {
                 return Ok(None);
             };
+            failures::admit(state, &row, from)?;
             let seed = open_seed(state, user_id, &row).await?;
             match totp::accepted_step(&seed, &code, now_secs(), row.last_step) {
                 // Recorded only if no other request used this step or a later one first.
@@ -174,6 +186,9 @@ async fn check_proof(
             None => false,
         },
     };
+    if counted || accepted {
+        failures::record(state, user, accepted).await?;
+    }
     Ok(accepted.then_some(()))
 }
 
@@ -197,6 +212,8 @@ async fn open_seed(state: &AppState, user_id: i64, row: &TotpRow) -> Result<Vec<
 }
 
 /// A code typed on the profile, counted against the session's throttle like a password.
+/// The session's sign-in was a proof already, so the cap on wrong codes does not lock it
+/// out (its wrong codes still count).
 async fn confirm_code(state: &AppState, principal: &Principal, proof: Proof) -> Result<(), AuthError> {
     let attempt = state
         .throttles
@@ -205,9 +222,23 @@ async fn confirm_code(state: &AppState, principal: &Principal, proof: Proof) -> 
         .await?
         .map_err(AuthError::TooManyRequests)?;
     attempt
-        .settle(check_proof(state, principal.user.id, proof, None).await)
+        .settle(check_proof(state, &principal.user, proof, None, CodeFrom::Known).await)
         .await?
         .ok_or(AuthError::InvalidCode)
+}
+
+/// Step-up: with a second factor on, a change that adds a way in or moves the account (a
+/// passkey, a new address) needs a current code or a recovery code beside the password, so
+/// that the password and a session alone add nothing. Called once the password matched.
+/// Without a second factor there is nothing to step up to, and `code` is ignored.
+pub async fn step_up(state: &AppState, principal: &Principal, code: Option<String>) -> Result<(), AuthError> {
+    if !state.second_factor.factors.is_enabled(principal.user.id).await? {
+        return Ok(());
+    }
+    let code = code
+        .filter(|code| !code.trim().is_empty())
+        .ok_or(AuthError::CodeRequired)?;
+    confirm_code(state, principal, Proof::either(code)).await
 }
 
 /// Step one of turning it on: a new seed, to be shown to the person.
@@ -269,10 +300,13 @@ pub async fn enable(state: &AppState, principal: &Principal, code: String) -> Re
         return Err(AuthError::SecondFactorAlreadyOn);
     }
     FactorStore::replace_recovery_codes(&mut tx, user.id, &hashes(&codes)).await?;
+    // Whoever else holds a session (a browser left signed in, a stolen token) must sign in
+    // again, now with the code.
+    let revoked = SessionStore::revoke_others_of(&mut tx, user.id, &principal.session_id).await?;
     Outbox::enqueue(&mut tx, &templates::factor_change(&user.email, FactorChange::Enabled)).await?;
     tx.commit().await?;
     state.mail.mailer.wake_worker();
-    tracing::info!("second factor turned on");
+    tracing::info!(sessions_revoked = revoked, "second factor turned on");
     Ok(RecoveryCodes { recovery_codes: codes })
 }
 

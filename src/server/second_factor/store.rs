@@ -13,6 +13,8 @@ pub struct TotpRow {
     pub secret: String,
     pub enabled_at: Option<i64>,
     pub last_step: i64,
+    /// Wrong codes in a row, over every network (`super::failures`).
+    pub failed_codes: i64,
 }
 
 impl TotpRow {
@@ -32,7 +34,7 @@ impl FactorStore {
     }
 
     pub async fn totp(&self, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error> {
-        sqlx::query_as("SELECT secret, enabled_at, last_step FROM totp_factors WHERE user_id = $1")
+        sqlx::query_as("SELECT secret, enabled_at, last_step, failed_codes FROM totp_factors WHERE user_id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await
@@ -99,6 +101,27 @@ impl FactorStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// One more wrong code in a row: the count it makes, in one statement so that parallel
+    /// guesses each see their own. `None`: the account has no second factor on.
+    pub async fn count_failed_code(&self, user_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "UPDATE totp_factors SET failed_codes = failed_codes + 1 \
+             WHERE user_id = $1 AND enabled_at IS NOT NULL RETURNING failed_codes",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// A right proof ends a run of wrong codes.
+    pub async fn clear_failed_codes(&self, user_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE totp_factors SET failed_codes = 0 WHERE user_id = $1 AND failed_codes <> 0")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Replaces a seed sealed under the previous key with the same seed sealed under the

@@ -16,6 +16,7 @@ use super::account::password_policy::check_not_guessable;
 use super::account::users::StoredUser;
 use super::email_address::send_verification;
 use super::error::AuthError;
+use super::http::client_ip::Network;
 use super::http::request_meta::{Bearer, RequestMeta};
 use super::state::{AppState, Throttles};
 use super::throttles::login::Source;
@@ -28,6 +29,8 @@ use crate::validation::{Email, NewAccount, NewPassword, check_login_password};
 pub struct Principal {
     pub user: StoredUser,
     pub session_id: String,
+    /// The client network the request came from (its per-network allowances).
+    pub network: Network,
 }
 
 /// The answer of an operation that started or renewed a session: the body, the refresh
@@ -40,8 +43,8 @@ pub struct SessionIssued<T> {
 }
 
 #[tracing::instrument(name = "authenticate", skip_all, fields(user_id))]
-pub async fn authenticate(state: &AppState, bearer: &Bearer) -> Result<Principal, AuthError> {
-    let token = match bearer {
+pub async fn authenticate(state: &AppState, meta: &RequestMeta) -> Result<Principal, AuthError> {
+    let token = match &meta.bearer {
         Bearer::Missing => return Err(AuthError::MissingToken),
         Bearer::Unusable(reason) => return Err(AuthError::InvalidToken(reason)),
         Bearer::Token(token) => token,
@@ -64,6 +67,7 @@ pub async fn authenticate(state: &AppState, bearer: &Bearer) -> Result<Principal
     Ok(Principal {
         user,
         session_id: claims.session_id,
+        network: meta.network(),
     })
 }
 
@@ -103,17 +107,42 @@ fn issue_for(state: &AppState, session: IssuedSession) -> Result<SessionIssued<T
 /// changing their password.
 pub async fn confirm_password(state: &AppState, principal: &Principal, password: Password) -> Result<(), AuthError> {
     let user = &principal.user;
+    spend_password_check(&state.throttles, principal).await?;
     let attempt = state
         .throttles
         .login
         .begin(&user.email, Source::Session(principal.session_id.clone()))
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let verified = verify_password(&state.accounts.hasher, &password, Some(user.password_hash.clone())).await;
+    let verified = verify_password(
+        &state.accounts.hasher,
+        &user.email,
+        &password,
+        Some(user.password_hash.clone()),
+    )
+    .await;
     attempt
         .settle(verified.map(|matched| (matched != Matched::No).then_some(())))
         .await?
         .ok_or(AuthError::WrongPassword)
+}
+
+/// Every password a signed-in person confirms, right or wrong, costs a hash: it is counted
+/// before the hash against the account's allowance (`PASSWORD_CHECKS_PER_ACCOUNT_PER_MINUTE`)
+/// and the client network's login allowance, so that one account cannot hash at will (to
+/// test addresses through an address change, or to fill the hashing slots) from one
+/// network or from many (issue 21).
+async fn spend_password_check(throttles: &Throttles, principal: &Principal) -> Result<(), AuthError> {
+    throttles
+        .auth_requests
+        .acquire(&principal.network)
+        .await?
+        .map_err(AuthError::TooManyRequests)?;
+    throttles
+        .password_checks
+        .acquire(&principal.user.id)
+        .await?
+        .map_err(AuthError::TooManyRequests)
 }
 
 /// How a password matched a stored hash.
@@ -132,14 +161,20 @@ enum Matched {
 /// typed, never on whether the account exists.
 async fn verify_password(
     hasher: &PasswordHasher,
+    account: &str,
     password: &Password,
     stored: Option<String>,
 ) -> Result<Matched, AuthError> {
     let normalised = password.normalised();
-    if hasher.verify(normalised.clone().into_secret(), stored.clone()).await? {
+    if hasher
+        .verify(account, normalised.clone().into_secret(), stored.clone())
+        .await?
+    {
         return Ok(Matched::Normalised);
     }
-    if normalised.expose() != password.expose() && hasher.verify(password.clone().into_secret(), stored).await? {
+    if normalised.expose() != password.expose()
+        && hasher.verify(account, password.clone().into_secret(), stored).await?
+    {
         return Ok(Matched::AsTyped);
     }
     Ok(Matched::No)
@@ -150,11 +185,12 @@ async fn verify_password(
 /// verifies against a dummy hash when there is no user.
 async fn verify_credentials(
     state: &AppState,
+    account: &str,
     user: Option<StoredUser>,
     password: &Password,
 ) -> Result<Option<(StoredUser, Matched)>, AuthError> {
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let matched = verify_password(&state.accounts.hasher, password, stored_hash).await?;
+    let matched = verify_password(&state.accounts.hasher, account, password, stored_hash).await?;
     Ok(user.filter(|_| matched != Matched::No).map(|user| (user, matched)))
 }
 
@@ -170,9 +206,15 @@ pub(super) async fn throttle_client(throttles: &Throttles, meta: &RequestMeta) -
 /// The dictionary check (zxcvbn) of a new password. Its cost grows with what the client
 /// typed, so it runs where hashing runs (`PasswordHasher::offload`), never on an async
 /// worker.
-pub async fn screen_new_password(hasher: &PasswordHasher, password: &NewPassword) -> Result<(), AuthError> {
+pub async fn screen_new_password(
+    hasher: &PasswordHasher,
+    account: &str,
+    password: &NewPassword,
+) -> Result<(), AuthError> {
     let password = password.clone();
-    hasher.offload(move || check_not_guessable(&password)).await??;
+    hasher
+        .offload(account, move || check_not_guessable(&password))
+        .await??;
     Ok(())
 }
 
@@ -185,11 +227,12 @@ pub struct Registered {
 /// Creates an account with `role`, enforcing every password rule (the dictionary check
 /// included). Signup and `authkit create-admin` both come through here.
 pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Result<Registered, AuthError> {
-    screen_new_password(&state.accounts.hasher, account.password()).await?;
+    let email = account.email().as_str();
+    screen_new_password(&state.accounts.hasher, email, account.password()).await?;
     let password_hash = state
         .accounts
         .hasher
-        .hash(account.password().clone().into_password().into_secret())
+        .hash(email, account.password().clone().into_password().into_secret())
         .await?;
     let user = state
         .accounts
@@ -295,7 +338,7 @@ async fn check_password(
         .begin(&account, login::source(&state.sessions.devices, meta, user.as_ref()))
         .await?
         .map_err(AuthError::TooManyRequests)?;
-    let checked = verify_credentials(state, user, &password).await;
+    let checked = verify_credentials(state, &account, user, &password).await;
     // The right password of an account with a second factor is not yet a login: the
     // attempt neither fails nor succeeds (a success would wipe this source's earlier
     // failures, and wrong codes would never add up). The code decides (`second_factor`).
@@ -327,7 +370,12 @@ async fn check_password(
         // parameters since raised; the plain password is only available now, at login.
         // A failure here must not fail the login, and a password changed meanwhile is
         // never overwritten.
-        match state.accounts.hasher.hash(password.normalised().into_secret()).await {
+        match state
+            .accounts
+            .hasher
+            .hash(&account, password.normalised().into_secret())
+            .await
+        {
             Ok(new_hash) => match state
                 .accounts
                 .users
@@ -426,7 +474,7 @@ pub async fn logout_all(state: &AppState, principal: &Principal) -> Result<Logge
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::test_support::{PASSWORD, create_user, log_in, meta, principal_of, test_state};
+    use crate::server::test_support::{PASSWORD, create_user, log_in, meta, principal_of, test_state, with_bearer};
 
     /// A request carrying the refresh cookie of `issued`.
     fn refreshing<T>(issued: &SessionIssued<T>) -> RequestMeta {
@@ -487,7 +535,7 @@ mod tests {
         assert!(matches!(replay, Err(AuthError::RefreshRefused("refresh token reused"))));
         assert!(replay.err().is_some_and(|e| e.clears_refresh_cookie()));
         assert!(refresh(&t.state, &refreshing(&third)).await.is_err());
-        let access = Bearer::Token(third.body.access_token.clone());
+        let access = with_bearer(&third.body.access_token);
         assert!(matches!(
             authenticate(&t.state, &access).await,
             Err(AuthError::InvalidToken(_))
@@ -603,7 +651,7 @@ mod tests {
         let there = log_in(&t.state, "out@example.com").await;
         let principal = principal_of(&t.state, &here).await;
         assert_eq!(logout(&t.state, &principal).await.unwrap().sessions_revoked, 1);
-        let here_token = Bearer::Token(here.body.access_token.clone());
+        let here_token = with_bearer(&here.body.access_token);
         assert!(authenticate(&t.state, &here_token).await.is_err());
         principal_of(&t.state, &there).await;
     }

@@ -293,6 +293,23 @@ impl SessionStore {
         Ok(done.rows_affected())
     }
 
+    /// Ends every session of the account but `keep` (the one making the change), inside
+    /// the caller's transaction: turning a second factor on leaves no other session behind.
+    pub async fn revoke_others_of(
+        connection: &mut sqlx::AnyConnection,
+        user_id: i64,
+        keep: &str,
+    ) -> Result<u64, sqlx::Error> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL")
+                .bind(now_secs())
+                .bind(user_id)
+                .bind(keep)
+                .execute(connection)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Is `presented` a genuine refresh token of an earlier generation of a live session?
     /// Then its session is revoked at once and `true` returned: the token was copied. One
     /// read and an HMAC, so it is judged before the session's refresh allowance (a thief

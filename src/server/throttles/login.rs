@@ -161,6 +161,8 @@ mod tests {
             passkey_starts_per_ip_per_minute: 120,
             resets_per_address_per_hour: 5,
             account_mails_per_hour: 5,
+            second_factor_failures: 100,
+            password_checks_per_account_per_minute: 10,
             max_tracked_keys: 1_000,
         }
     }

@@ -3,6 +3,7 @@
 //! happens only once the link mailed to the new address is opened, so the page shows the
 //! current address until then.
 
+use super::step_up::{StepUp, StepUpField};
 use crate::api::{Accepted, Account, Password, change_email, resend_verification};
 use crate::ui::form::{FormAlert, FormFlow, SubmitButton, TextField};
 use crate::ui::{tr, tr_message};
@@ -35,6 +36,7 @@ pub fn EmailVerification(account: Account) -> impl IntoView {
 struct EmailChange {
     new_email: String,
     password: Password,
+    code: Option<String>,
 }
 
 #[component]
@@ -42,13 +44,19 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
     let new_email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let sent = RwSignal::new(None::<String>);
+    let step_up = StepUp::new(account.second_factor);
     let flow = FormFlow::new(
-        |change: &EmailChange| {
+        move |change: &EmailChange| {
             let change = change.clone();
-            async move { change_email(change.new_email, change.password).await }
+            async move {
+                let answer = change_email(change.new_email, change.password, change.code).await;
+                step_up.heed(&answer);
+                answer
+            }
         },
         move |answer: Accepted| {
             password.set(String::new());
+            step_up.clear();
             sent.set(Some(answer.detail));
         },
     );
@@ -65,6 +73,7 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
         Ok(EmailChange {
             new_email: typed,
             password,
+            code: step_up.code()?,
         })
     });
     view! {
@@ -85,6 +94,7 @@ pub fn ChangeEmail(account: Account) -> impl IntoView {
                 autocomplete="current-password"
                 value=password
             />
+            <StepUpField step_up id="email-code" />
             <FormAlert message=flow.error />
             <p class="notice" role="status">{move || sent.get().map(|message| tr_message(&message))}</p>
             <SubmitButton label=tr("Send confirmation link") pending_label=tr("Sending…") pending=flow.pending />

@@ -16,6 +16,7 @@ mod logout;
 mod passkeys;
 mod password;
 mod second_factor;
+mod step_up;
 mod username;
 
 use super::session::{account_resource, require_session};
@@ -145,6 +146,7 @@ fn ProfileSection(account: Account, shown: RwSignal<Option<Account>>) -> impl In
 #[component]
 fn SecuritySection(account: Account) -> impl IntoView {
     let verified = account.email_verified;
+    let second_factor = account.second_factor;
     // Nothing that signs in may be added before the address is proven: the link first.
     let link = (!verified).then(|| view! { <EmailVerification account=account.clone() /> });
     view! {
@@ -152,7 +154,7 @@ fn SecuritySection(account: Account) -> impl IntoView {
         <ChangePassword account=account.clone() />
         <SecondFactor account />
         <Show when=crate::ui::webauthn::available>
-            <Passkeys verified />
+            <Passkeys verified second_factor />
         </Show>
         <div class="section">
             <h2>{tr("Sessions")}</h2>

@@ -2,6 +2,7 @@
 //! delete button each) and the form that adds one (its name and the password, then the
 //! browser's own passkey dialog).
 
+use super::step_up::{StepUp, StepUpField};
 use crate::api::{
     ApiError, Deleted, ErrorCode, PasskeyInfo, Password, delete_passkey, list_passkeys, passkey_register_finish,
     passkey_register_start,
@@ -28,8 +29,9 @@ fn date(unix: i64) -> String {
 }
 
 #[component]
-/// `verified`: whether the account's address is proven (a passkey can be added only then).
-pub fn Passkeys(verified: bool) -> impl IntoView {
+/// `verified`: whether the account's address is proven (a passkey can be added only then);
+/// `second_factor`: whether adding one asks for a code too (`super::step_up`).
+pub fn Passkeys(verified: bool, second_factor: bool) -> impl IntoView {
     let changed = RwSignal::new(0u32);
     let passkeys = LocalResource::new(move || {
         changed.track();
@@ -64,7 +66,7 @@ pub fn Passkeys(verified: bool) -> impl IntoView {
                 None => view! { <p class="muted">{tr("Loading…")}</p> }.into_any(),
             }}
             {if verified {
-                view! { <AddPasskey changed /> }.into_any()
+                view! { <AddPasskey changed step_up=StepUp::new(second_factor) /> }.into_any()
             } else {
                 view! { <p class="unverified">{tr(super::second_factor::VERIFY_FIRST)}</p> }.into_any()
             }}
@@ -98,15 +100,17 @@ fn PasskeyItem(passkey: PasskeyInfo, delete: FormFlow<String, Deleted>) -> impl 
 }
 
 #[component]
-fn AddPasskey(changed: RwSignal<u32>) -> impl IntoView {
+fn AddPasskey(changed: RwSignal<u32>, step_up: StepUp) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     // The browser's dialog holds browser objects across its await: an unsync flow.
     let flow = FormFlow::new_unsync(
-        |(name, password): &(String, Password)| {
-            let (name, password) = (name.clone(), password.clone());
+        move |(name, password, code): &(String, Password, Option<String>)| {
+            let (name, password, code) = (name.clone(), password.clone(), code.clone());
             async move {
-                let start = passkey_register_start(password).await?;
+                let start = passkey_register_start(password, code).await;
+                step_up.heed(&start);
+                let start = start?;
                 let credential = webauthn::create(&start.options)
                     .await
                     .map_err(|message| ApiError::new(ErrorCode::PasskeyCeremonyFailed, message))?;
@@ -116,6 +120,7 @@ fn AddPasskey(changed: RwSignal<u32>) -> impl IntoView {
         move |_: PasskeyInfo| {
             name.set(String::new());
             password.set(String::new());
+            step_up.clear();
             changed.update(|n| *n += 1);
         },
     );
@@ -126,12 +131,13 @@ fn AddPasskey(changed: RwSignal<u32>) -> impl IntoView {
         if secret.is_empty() {
             return Err("Enter your password to confirm".to_owned());
         }
-        Ok((typed, Password::new(secret)))
+        Ok((typed, Password::new(secret), step_up.code()?))
     };
     view! {
         <form method="post" on:submit=flow.on_submit(check) novalidate>
             <TextField label=tr("Passkey name") id="passkey-name" autocomplete="off" value=name error=flow.field_error("name") />
             <TextField label=tr("Your password") id="passkey-password" kind="password" autocomplete="current-password" value=password />
+            <StepUpField step_up id="passkey-code" />
             <FormAlert message=flow.error />
             <SubmitButton label=tr("Add a passkey") pending_label=tr("Waiting for your passkey…") pending=flow.pending />
         </form>

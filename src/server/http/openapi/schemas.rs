@@ -113,6 +113,17 @@ pub fn optional_totp_code() -> RefOr<Schema> {
         .into()
 }
 
+/// The code a change needs beside the password while two-step verification is on
+/// (step-up): the app's code or a recovery code; left out or `null` otherwise.
+pub fn step_up_code() -> RefOr<Schema> {
+    optional_string()
+        .max_length(Some(64))
+        .description(Some(
+            "With two-step verification on: the 6-digit code the authenticator app shows now, or a recovery code (without it: 403 code_required)",
+        ))
+        .into()
+}
+
 pub fn recovery_code() -> RefOr<Schema> {
     optional_string()
         .max_length(Some(64))
