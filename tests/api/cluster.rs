@@ -31,15 +31,22 @@ struct Pair {
 
 impl Pair {
     async fn start(extra: &[(&str, &str)]) -> Self {
+        Self::start_with(extra, &[]).await
+    }
+
+    /// `only_b`: settings of the second instance alone (its process environment).
+    async fn start_with(extra: &[(&str, &str)], only_b: &[(&str, &str)]) -> Self {
         let url = fresh_postgres_database(&server_url(), "pair").await;
         // Plain http here: the refresh cookie is `refresh_token`, not `__Host-…`.
         let mut settings = vec![("DATABASE_URL", url.as_str()), ("COOKIE_SECURE", "false")];
         settings.extend_from_slice(extra);
+        let mut settings_b = settings.clone();
+        settings_b.extend_from_slice(only_b);
         let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         // Started at the same moment: both run the migrations at start.
         let (a, b) = tokio::join!(
             Server::start(dir_a.path(), &settings),
-            Server::start(dir_b.path(), &settings)
+            Server::start(dir_b.path(), &settings_b)
         );
         tokio::join!(a.wait_ready(), b.wait_ready());
         Self {
@@ -118,6 +125,59 @@ async fn wrong_passwords_spread_over_instances_count_against_one_limit() {
     // A fifth guess on either instance is refused before the password is even checked.
     assert_eq!(pair.a.login("bob@example.com", "wrong guess").await.status, 429);
     assert_eq!(pair.b.login("bob@example.com", PASSWORD).await.status, 429);
+}
+
+/// Debian's libfaketime (`make test-tools`): preloaded into a process, it shifts what the
+/// process's clock reads by `FAKETIME`.
+fn libfaketime() -> String {
+    ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+        .iter()
+        .map(|arch| format!("/usr/lib/{arch}/faketime/libfaketimeMT.so.1"))
+        .find(|path| Path::new(path).exists())
+        .expect("libfaketime is not installed: run `make test-tools` (Debian's faketime)")
+}
+
+/// The issue time (`iat`) of an access token, read without verifying it.
+fn issued_at(token: &str) -> i64 {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
+    claims["iat"].as_i64().expect("iat")
+}
+
+/// Issue 21 (6): the second instance runs with its clock ten minutes behind (libfaketime).
+/// It shares the throttles' buckets with the first, and its writes must never move a
+/// bucket's time back: otherwise the next instance counts the skew as time in which the
+/// bucket drained, and guesses alternated between the two would never meet the limit.
+#[tokio::test]
+async fn an_instance_with_its_clock_behind_drains_no_shared_bucket() {
+    let library = libfaketime();
+    let pair = Pair::start_with(
+        &[("LOGIN_MAX_FAILURES", "4")],
+        // Tokio's timers keep the true monotonic clock; only the wall clock is behind.
+        &[
+            ("LD_PRELOAD", &library),
+            ("FAKETIME", "-600"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+        ],
+    )
+    .await;
+    let c = &pair.client;
+    // The skew is real: the same moment, as each instance's tokens say it.
+    assert_eq!(signup(c, &pair.a.base, "clock@example.com").await, Some(200));
+    let at_a = issued_at(&token(&pair.a.login("clock@example.com", PASSWORD).await));
+    let at_b = issued_at(&token(&pair.b.login("clock@example.com", PASSWORD).await));
+    assert!((590..=610).contains(&(at_a - at_b)), "b is behind by {} s", at_a - at_b);
+
+    assert_eq!(signup(c, &pair.a.base, "bob@example.com").await, Some(200));
+    let mut statuses = Vec::new();
+    for server in [&pair.a, &pair.b, &pair.a, &pair.b, &pair.a, &pair.b, &pair.a, &pair.b] {
+        statuses.push(server.login("bob@example.com", "wrong guess").await.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429, 429, 429]);
 }
 
 #[tokio::test]
@@ -502,8 +562,9 @@ async fn copy_data_moves_users_and_live_sessions_from_sqlite_to_postgres() {
     assert!(lines[0].ends_with(&format!(" to {target}")), "{stdout}");
     assert_eq!(
         lines[1],
-        // Signup starts a session too: fay's signup and login, gus's signup.
-        "copied 2 users (0 admins) and 3 live sessions"
+        // Signup starts a session too: gus's signup; and fay's login (turning her app on
+        // ended every other session of hers, her signup's).
+        "copied 2 users (0 admins) and 2 live sessions"
     );
     let again = authkit(&["copy-data", "--from", &sqlite, "--to", &target]);
     assert!(!again.status.success(), "a non-empty target is refused");
