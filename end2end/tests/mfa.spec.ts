@@ -207,3 +207,28 @@ test('turned off with the password and a code, the password alone logs in again'
   await logOut(page);
   await logInViaUi(page, user.email, user.password);
 });
+
+test('with two-step verification on, moving the account to another address asks for a code too', async ({ page, request }) => {
+  const user = newUser();
+  await signUpViaApi(request, user);
+  await verifyViaMail(request, user.email);
+  await logInViaUi(page, user.email, user.password);
+  const { secret } = await enrolTotp(page, user.password);
+
+  // The password alone would be enough for whoever finds this browser signed in: the form
+  // asks for a code beside it, and sends nothing without one.
+  await gotoHydrated(page, '/settings/profile');
+  const form = page.locator('form', { has: page.getByLabel('New email', { exact: true }) });
+  const codeField = form.getByLabel('Code from your app, or a recovery code', { exact: true });
+  await expect(codeField).toBeVisible();
+  await form.getByLabel('New email', { exact: true }).fill(`moved-${user.email}`);
+  await form.getByLabel('Your password', { exact: true }).fill(user.password);
+  const send = form.getByRole('button', { name: 'Send confirmation link', exact: true });
+  await send.click();
+  await expect(form.locator('.alert')).toHaveText('Enter a code from your authenticator app (or a recovery code)');
+  // The code that turned it on is spent: the app's next one.
+  await codeField.fill(totpCode(secret, nowSeconds() + 30));
+  await send.click();
+  await expect(form.getByRole('status')).toContainText('A confirmation link is on its way to the new address');
+  await expect(codeField).toHaveValue('');
+});
