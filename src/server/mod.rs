@@ -30,6 +30,7 @@ pub mod email_address;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod oidc;
 pub mod passkeys;
 pub mod password_reset;
 pub mod platform;

@@ -7,6 +7,7 @@ use super::http::client_ip::Network;
 use super::http::cookies::CookiePolicy;
 use super::mail::Mailer;
 use super::mail::links::MailLinks;
+use super::oidc::keys::SigningKeys;
 use super::passkeys;
 use super::passkeys::store::{Ceremonies, PasskeyStore};
 use super::platform::config::Config;
@@ -42,6 +43,13 @@ pub struct AppState {
     pub mail: Mail,
     pub second_factor: SecondFactors,
     pub passkeys: Passkeys,
+    pub oidc: Oidc,
+}
+
+/// AuthKit as an OpenID Connect provider: its signing keys.
+#[derive(Clone)]
+pub struct Oidc {
+    pub keys: SigningKeys,
 }
 
 /// The accounts and their passwords.
@@ -160,7 +168,10 @@ impl AppState {
             passkeys: Passkeys {
                 relying_party: passkeys::relying_party(&config.mail.link_base),
                 store: PasskeyStore::new(pool.clone()),
-                ceremonies: Ceremonies::new(pool),
+                ceremonies: Ceremonies::new(pool.clone()),
+            },
+            oidc: Oidc {
+                keys: SigningKeys::new(pool, &signing_key, previous_key),
             },
             trusted_proxies: config.trusted_proxies.clone().into(),
             metrics,

@@ -645,3 +645,56 @@ fn a_refused_setting_is_one_line_at_start() {
     }
     assert!(!dir.path().join("data").exists(), "nothing was created");
 }
+
+/// Issue 22 (first step): the JWKS names each signing key by its `kid` and holds only
+/// public parts — an RS256 key, as OpenID Connect Discovery requires, and an ES256 one —;
+/// `authkit keys rotate` (the operator's command, against the server's database) makes new
+/// keys, and the old ones stay published for the tokens they signed.
+#[tokio::test]
+async fn the_jwks_publishes_the_signing_keys_and_a_rotation_keeps_the_old_ones() {
+    use base64::Engine;
+    let b64 = |value: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value.as_str().expect("a base64url string"))
+            .expect("base64url")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+    server.wait_ready().await;
+    let jwks = || server.send(server.client.get(server.url("/.well-known/jwks.json")));
+    let first = jwks().await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.headers["content-type"], "application/jwk-set+json");
+    assert_eq!(first.headers["cache-control"], "public, max-age=300");
+    let keys = first.body["keys"].as_array().expect("keys").clone();
+    assert_eq!(keys.len(), 2, "{}", first.text);
+    let rsa = keys.iter().find(|k| k["alg"] == "RS256").expect("an RS256 key");
+    assert_eq!(
+        (&rsa["kty"], &rsa["use"], &rsa["e"]),
+        (&json!("RSA"), &json!("sig"), &json!("AQAB"))
+    );
+    assert_eq!(b64(&rsa["n"]).len(), 256, "a 2048-bit modulus");
+    let ec = keys.iter().find(|k| k["alg"] == "ES256").expect("an ES256 key");
+    assert_eq!(
+        (&ec["kty"], &ec["crv"], &ec["use"]),
+        (&json!("EC"), &json!("P-256"), &json!("sig"))
+    );
+    assert_eq!((b64(&ec["x"]).len(), b64(&ec["y"]).len()), (32, 32));
+    for key in &keys {
+        assert!(key["kid"].as_str().is_some_and(|kid| kid.len() == 32), "{key}");
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "no private part {private}: {key}");
+        }
+    }
+    assert_eq!(jwks().await.body, first.body, "made once, then kept");
+
+    let rotated = cli(dir.path(), &["keys", "rotate"], "").await;
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(stdout.contains("retired 2 signing key(s)"), "{stdout}");
+    let after = jwks().await.body["keys"].as_array().expect("keys").clone();
+    assert_eq!(after.len(), 4, "new keys, and the old ones still published");
+    for old in &keys {
+        assert!(after.contains(old), "{old} still published");
+    }
+}

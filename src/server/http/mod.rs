@@ -56,6 +56,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
     let routes = generate_route_list(App);
     let rest = rest::routes(state.clone());
     let health = health::routes(state.clone());
+    let oidc = crate::server::oidc::routes(state.clone());
     let assets = assets::routes(&leptos_options);
     let metrics = if config.metrics_on_main_port {
         super::platform::metrics::routes(state.clone())
@@ -92,6 +93,7 @@ pub fn build_router(config: &Config, state: AppState, leptos_options: LeptosOpti
         )
         .merge(rest)
         .merge(health)
+        .merge(oidc)
         .merge(assets)
         .merge(metrics)
         .merge(docs)

@@ -6,6 +6,7 @@
 //! - `authkit promote --email E`: make an existing user an admin.
 //! - `authkit copy-data --from sqlite://… --to postgres://…`: move to PostgreSQL
 //!   (`super::copy_data`).
+//! - `authkit keys rotate`: new OpenID Connect signing keys (`crate::server::oidc::keys`).
 //!
 //! They use the same configuration (`DATABASE_URL`, ...) and the same services (and so
 //! the same rules) as the server.
@@ -39,15 +40,22 @@ pub enum Command {
         from: String,
         to: String,
     },
+    RotateKeys,
 }
 
-pub const USAGE: &str = "usage: authkit [serve]\n       authkit help\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)";
+pub const USAGE: &str = "usage: authkit [serve]\n       authkit help\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)\n       authkit keys rotate   (new OpenID Connect signing keys; the old ones stay published a day)";
 
 impl Command {
     /// Parses the arguments after the program name.
     pub fn parse(args: &[String]) -> Result<Self, String> {
         if args.first().is_some_and(|a| a == "help") || args.iter().any(|a| a == "--help" || a == "-h") {
             return Ok(Command::Help);
+        }
+        if args.first().is_some_and(|a| a == "keys") {
+            return match &args[1..] {
+                [action] if action == "rotate" => Ok(Command::RotateKeys),
+                _ => Err("keys needs one action: rotate".to_owned()),
+            };
         }
         let flag = |name: &str| -> Option<String> {
             args.iter()
@@ -146,6 +154,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 Err(refused) => bail!("{refused}"),
             }
         }
+        Command::RotateKeys => {
+            let state = existing_state().await?;
+            let rotated = state.oidc.keys.rotate().await?;
+            println!(
+                "retired {} signing key(s) ({}); signing now with {}",
+                rotated.retired.len(),
+                rotated.retired.join(", "),
+                rotated.current.join(", ")
+            );
+        }
         Command::Promote { email } => {
             let state = existing_state().await?;
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -188,6 +206,9 @@ mod tests {
                 username: None
             })
         );
+        assert_eq!(parse(&["keys", "rotate"]), Ok(Command::RotateKeys));
+        assert!(parse(&["keys"]).is_err());
+        assert!(parse(&["keys", "rotate", "now"]).is_err());
         assert_eq!(
             parse(&["promote", "--email", "a@example.com"]),
             Ok(Command::Promote {

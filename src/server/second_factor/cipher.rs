@@ -7,6 +7,9 @@
 //! purpose (the JWT key itself never encrypts anything). The account id is the associated
 //! data: a sealed secret copied onto another account's row does not open.
 //!
+//! The same sealing, under a key derived for a purpose of its own and bound to a context
+//! of the caller's, keeps the OpenID Connect signing keys (`crate::server::oidc::keys`).
+//!
 //! Rotation follows the signing key's: with `JWT_SECRET_PREVIOUS` set to the old key, a
 //! secret sealed under it still opens ([`Opened::previous_key`]), and the caller seals it
 //! again under the current key at its next use. Secrets not used before the previous key
@@ -39,34 +42,48 @@ pub struct Opened {
 #[error("a stored second-factor secret could not be decrypted (changed, or sealed under a key no longer configured)")]
 pub struct CannotOpen;
 
-fn cipher_from(secret: &SecretSlice<u8>) -> XChaCha20Poly1305 {
+fn cipher_from(purpose: &[u8], secret: &SecretSlice<u8>) -> XChaCha20Poly1305 {
     let mut key = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's limit of 255 × 32, so `expand` cannot fail.
-    let _ = Hkdf::<Sha256>::new(None, secret.expose_secret()).expand(PURPOSE, &mut key);
+    let _ = Hkdf::<Sha256>::new(None, secret.expose_secret()).expand(purpose, &mut key);
     XChaCha20Poly1305::new(&Key::from(key))
 }
 
 impl FactorCipher {
     pub fn new(signing_key: &SecretSlice<u8>, previous: Option<&SecretSlice<u8>>) -> Self {
+        Self::with_purpose(PURPOSE, signing_key, previous)
+    }
+
+    /// A cipher for another purpose (HKDF's `info`): what it seals, this one cannot open.
+    pub fn with_purpose(purpose: &[u8], signing_key: &SecretSlice<u8>, previous: Option<&SecretSlice<u8>>) -> Self {
         Self {
-            current: cipher_from(signing_key),
-            previous: previous.map(cipher_from),
+            current: cipher_from(purpose, signing_key),
+            previous: previous.map(|key| cipher_from(purpose, key)),
         }
     }
 
-    /// `v1:<nonce, hex>:<ciphertext and tag, hex>`.
+    /// `v1:<nonce, hex>:<ciphertext and tag, hex>`, bound to the account.
     pub fn seal(&self, user_id: i64, plain: &[u8]) -> String {
+        self.seal_for(&user_id.to_be_bytes(), plain)
+    }
+
+    pub fn open(&self, user_id: i64, stored: &str) -> Result<Opened, CannotOpen> {
+        self.open_for(&user_id.to_be_bytes(), stored)
+    }
+
+    /// Seals `plain` bound to `context` (the associated data): it opens only with the same.
+    pub fn seal_for(&self, context: &[u8], plain: &[u8]) -> String {
         let nonce: [u8; 24] = rand::random();
-        let aad = user_id.to_be_bytes();
+        let aad = context;
         // Encrypting a few bytes into memory fails only for messages beyond 256 GiB.
         let sealed = self
             .current
-            .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad: &aad })
+            .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad })
             .unwrap_or_default();
         format!("{VERSION}:{}:{}", hex::encode(nonce), hex::encode(sealed))
     }
 
-    pub fn open(&self, user_id: i64, stored: &str) -> Result<Opened, CannotOpen> {
+    pub fn open_for(&self, context: &[u8], stored: &str) -> Result<Opened, CannotOpen> {
         let mut parts = stored.split(':');
         let (Some(VERSION), Some(nonce), Some(sealed), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -75,10 +92,9 @@ impl FactorCipher {
         let nonce = hex::decode(nonce).map_err(|_| CannotOpen)?;
         let nonce = XNonce::from(<[u8; 24]>::try_from(nonce.as_slice()).map_err(|_| CannotOpen)?);
         let sealed = hex::decode(sealed).map_err(|_| CannotOpen)?;
-        let aad = user_id.to_be_bytes();
         let payload = || Payload {
             msg: &sealed,
-            aad: &aad,
+            aad: context,
         };
         if let Ok(plain) = self.current.decrypt(&nonce, payload()) {
             return Ok(Opened {
