@@ -7,6 +7,7 @@ use super::http::client_ip::Network;
 use super::http::cookies::CookiePolicy;
 use super::mail::Mailer;
 use super::mail::links::MailLinks;
+use super::oidc::clients::ClientStore;
 use super::oidc::keys::SigningKeys;
 use super::passkeys;
 use super::passkeys::store::{Ceremonies, PasskeyStore};
@@ -46,10 +47,11 @@ pub struct AppState {
     pub oidc: Oidc,
 }
 
-/// AuthKit as an OpenID Connect provider: its signing keys.
+/// AuthKit as an OpenID Connect provider: its signing keys and the apps it signs people in to.
 #[derive(Clone)]
 pub struct Oidc {
     pub keys: SigningKeys,
+    pub clients: ClientStore,
 }
 
 /// The accounts and their passwords.
@@ -171,7 +173,8 @@ impl AppState {
                 ceremonies: Ceremonies::new(pool.clone()),
             },
             oidc: Oidc {
-                keys: SigningKeys::new(pool, &signing_key, previous_key),
+                keys: SigningKeys::new(pool.clone(), &signing_key, previous_key),
+                clients: ClientStore::new(pool),
             },
             trusted_proxies: config.trusted_proxies.clone().into(),
             metrics,

@@ -698,3 +698,123 @@ async fn the_jwks_publishes_the_signing_keys_and_a_rotation_keeps_the_old_ones()
         assert!(after.contains(old), "{old} still published");
     }
 }
+
+/// Issue 22: the operator registers the apps that may sign people in through AuthKit.
+/// `create` prints one line of JSON, with a secret for a confidential client and none for a
+/// public one; the secret is stored only as a hash; `rotate-secret`, `list` and `delete`
+/// work on what `create` made; a redirect URI AuthKit would not accept is refused at once.
+#[tokio::test]
+async fn oidc_clients_are_registered_listed_rotated_and_deleted_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]).await;
+    server.wait_ready().await;
+    let json_of = |output: &std::process::Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");
+        serde_json::from_str(&stdout).expect("JSON")
+    };
+    let created = cli(
+        dir.path(),
+        &[
+            "oidc-client",
+            "create",
+            "--name",
+            "Grafana",
+            "--redirect-uri",
+            "https://grafana.example.com/login/generic_oauth",
+            "--post-logout-redirect-uri",
+            "https://grafana.example.com/",
+        ],
+        "",
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&created.stderr).starts_with("database: "));
+    let app = json_of(&created);
+    let client_id = app["client_id"].as_str().expect("client_id").to_owned();
+    let secret = app["client_secret"].as_str().expect("a secret").to_owned();
+    let spa_args = [
+        "oidc-client",
+        "create",
+        "--name",
+        "SPA",
+        "--redirect-uri",
+        "http://localhost:5173/cb",
+        "--public",
+    ];
+    let spa = json_of(&cli(dir.path(), &spa_args, "").await);
+    assert!(
+        spa.get("client_secret").is_none(),
+        "a public client has no secret: {spa}"
+    );
+
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&database_url_for(dir.path()).await)
+        .await
+        .unwrap();
+    let stored: Vec<Option<String>> = sqlx::query_scalar("SELECT secret_hash FROM oidc_clients")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored.iter().flatten().all(|hash| hash != &secret && hash.len() == 64),
+        "{stored:?}"
+    );
+    assert_eq!(stored.iter().filter(|hash| hash.is_none()).count(), 1);
+
+    let list = || cli(dir.path(), &["oidc-client", "list"], "");
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&list().await.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|line| line.get("client_secret").is_none() && line.get("secret_hash").is_none())
+    );
+    let grafana = listed
+        .iter()
+        .find(|line| line["client_id"] == client_id.as_str())
+        .unwrap();
+    assert_eq!(
+        grafana["redirect_uris"],
+        json!(["https://grafana.example.com/login/generic_oauth"])
+    );
+    assert_eq!(
+        (&grafana["public"], &grafana["first_party"]),
+        (&json!(false), &json!(false))
+    );
+
+    let rotated = json_of(
+        &cli(
+            dir.path(),
+            &["oidc-client", "rotate-secret", "--client-id", &client_id],
+            "",
+        )
+        .await,
+    );
+    assert!(rotated["client_secret"].as_str().is_some_and(|new| new != secret));
+
+    let evil = [
+        "oidc-client",
+        "create",
+        "--name",
+        "Evil",
+        "--redirect-uri",
+        "http://evil.example/cb",
+    ];
+    let refused = cli(dir.path(), &evil, "").await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("http is allowed only on a loopback host"));
+
+    let delete = ["oidc-client", "delete", "--client-id", &client_id];
+    assert_eq!(json_of(&cli(dir.path(), &delete, "").await)["deleted"], true);
+    assert_eq!(
+        cli(dir.path(), &delete, "").await.status.code(),
+        Some(1),
+        "deleting it twice"
+    );
+    assert_eq!(String::from_utf8_lossy(&list().await.stdout).lines().count(), 1);
+}

@@ -3,6 +3,7 @@
 //! discovery document will name as `jwks_uri`), and their rotation (`authkit keys rotate`).
 //! The authorization code flow, the token, userinfo and discovery endpoints come next.
 
+pub mod clients;
 pub mod keys;
 
 use super::state::AppState;

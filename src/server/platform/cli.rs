@@ -7,6 +7,9 @@
 //! - `authkit copy-data --from sqlite://… --to postgres://…`: move to PostgreSQL
 //!   (`super::copy_data`).
 //! - `authkit keys rotate`: new OpenID Connect signing keys (`crate::server::oidc::keys`).
+//! - `authkit oidc-client create|list|delete|rotate-secret …`: the apps that may sign people
+//!   in through AuthKit (`crate::server::oidc::clients`); each prints JSON lines, and the
+//!   database it acts on goes to standard error, so that a script reads standard output as is.
 //!
 //! They use the same configuration (`DATABASE_URL`, ...) and the same services (and so
 //! the same rules) as the server.
@@ -18,6 +21,7 @@ use crate::api::{Password, Role};
 use crate::server::account::users::UserStore;
 use crate::server::admin::assign_role;
 use crate::server::error::AuthError;
+use crate::server::oidc::clients::{ClientError, NewClient};
 use crate::server::sessions::register;
 use crate::server::state::AppState;
 use crate::validation::{Email, NewAccount};
@@ -41,15 +45,79 @@ pub enum Command {
         to: String,
     },
     RotateKeys,
+    OidcClient(ClientCommand),
 }
 
-pub const USAGE: &str = "usage: authkit [serve]\n       authkit help\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)\n       authkit keys rotate   (new OpenID Connect signing keys; the old ones stay published a day)";
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientCommand {
+    Create {
+        name: String,
+        redirect_uris: Vec<String>,
+        post_logout_redirect_uris: Vec<String>,
+        public: bool,
+        first_party: bool,
+    },
+    List,
+    Delete {
+        client_id: String,
+    },
+    RotateSecret {
+        client_id: String,
+    },
+}
+
+impl ClientCommand {
+    /// The arguments after `oidc-client`.
+    fn parse(args: &[String]) -> Result<Self, String> {
+        let (action, rest) = args
+            .split_first()
+            .ok_or("oidc-client needs create, list, delete or rotate-secret")?;
+        let (mut name, mut client_id) = (None, None);
+        let (mut redirect_uris, mut post_logout_redirect_uris) = (Vec::new(), Vec::new());
+        let (mut public, mut first_party) = (false, false);
+        let mut rest = rest.iter();
+        while let Some(arg) = rest.next() {
+            let mut value = || rest.next().cloned().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--name" => name = Some(value()?),
+                "--client-id" => client_id = Some(value()?),
+                "--redirect-uri" => redirect_uris.push(value()?),
+                "--post-logout-redirect-uri" => post_logout_redirect_uris.push(value()?),
+                "--public" => public = true,
+                "--first-party" => first_party = true,
+                other => return Err(format!("unexpected argument {other:?}")),
+            }
+        }
+        match action.as_str() {
+            "create" => Ok(ClientCommand::Create {
+                name: name.ok_or("oidc-client create needs --name")?,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                first_party,
+            }),
+            "list" => Ok(ClientCommand::List),
+            "delete" => Ok(ClientCommand::Delete {
+                client_id: client_id.ok_or("oidc-client delete needs --client-id")?,
+            }),
+            "rotate-secret" => Ok(ClientCommand::RotateSecret {
+                client_id: client_id.ok_or("oidc-client rotate-secret needs --client-id")?,
+            }),
+            other => Err(format!("unknown oidc-client action {other:?}")),
+        }
+    }
+}
+
+pub const USAGE: &str = "usage: authkit [serve]\n       authkit help\n       authkit create-admin --email EMAIL [--username NAME]   (password from the prompt or stdin)\n       authkit promote --email EMAIL\n       authkit copy-data --from sqlite://FILE --to postgres://URL   (into an empty database)\n       authkit keys rotate   (new OpenID Connect signing keys; the old ones stay published a day)\n       authkit oidc-client create --name NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--first-party]\n       authkit oidc-client list | delete --client-id ID | rotate-secret --client-id ID";
 
 impl Command {
     /// Parses the arguments after the program name.
     pub fn parse(args: &[String]) -> Result<Self, String> {
         if args.first().is_some_and(|a| a == "help") || args.iter().any(|a| a == "--help" || a == "-h") {
             return Ok(Command::Help);
+        }
+        if args.first().is_some_and(|a| a == "oidc-client") {
+            return ClientCommand::parse(&args[1..]).map(Command::OidcClient);
         }
         if args.first().is_some_and(|a| a == "keys") {
             return match &args[1..] {
@@ -111,8 +179,56 @@ fn read_password(email: &str) -> anyhow::Result<Password> {
 async fn existing_state() -> anyhow::Result<AppState> {
     let config = Config::from_env()?;
     println!("database: {}", config.database.describe());
+    state_of(&config).await
+}
+
+/// As [`existing_state`], naming the database on standard error: for the commands whose
+/// standard output is JSON.
+async fn existing_state_quietly() -> anyhow::Result<AppState> {
+    let config = Config::from_env()?;
+    eprintln!("database: {}", config.database.describe());
+    state_of(&config).await
+}
+
+async fn state_of(config: &Config) -> anyhow::Result<AppState> {
     config.database.require_initialised().await?;
-    AppState::new(&config).await
+    AppState::new(config).await
+}
+
+/// One line of JSON on standard output.
+fn json_line(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+async fn run_client_command(command: ClientCommand) -> anyhow::Result<()> {
+    let state = existing_state_quietly().await?;
+    let clients = &state.oidc.clients;
+    match command {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            first_party,
+        } => {
+            let client = NewClient::parse(&name, redirect_uris, post_logout_redirect_uris, public, first_party)?;
+            json_line(&clients.create(&client).await?)?;
+        }
+        ClientCommand::List => {
+            for client in clients.list().await? {
+                json_line(&client)?;
+            }
+        }
+        ClientCommand::Delete { client_id } => {
+            if !clients.delete(&client_id).await? {
+                bail!(ClientError::Unknown(client_id));
+            }
+            json_line(&serde_json::json!({"client_id": client_id, "deleted": true}))?;
+        }
+        ClientCommand::RotateSecret { client_id } => json_line(&clients.rotate_secret(&client_id).await??)?,
+    }
+    Ok(())
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -154,6 +270,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 Err(refused) => bail!("{refused}"),
             }
         }
+        Command::OidcClient(command) => run_client_command(command).await?,
         Command::RotateKeys => {
             let state = existing_state().await?;
             let rotated = state.oidc.keys.rotate().await?;
@@ -207,6 +324,45 @@ mod tests {
             })
         );
         assert_eq!(parse(&["keys", "rotate"]), Ok(Command::RotateKeys));
+        assert_eq!(
+            parse(&[
+                "oidc-client",
+                "create",
+                "--name",
+                "Grafana",
+                "--redirect-uri",
+                "https://a.example/cb",
+                "--redirect-uri",
+                "https://b.example/cb",
+                "--first-party",
+            ]),
+            Ok(Command::OidcClient(ClientCommand::Create {
+                name: "Grafana".into(),
+                redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
+                post_logout_redirect_uris: vec![],
+                public: false,
+                first_party: true,
+            }))
+        );
+        assert_eq!(
+            parse(&["oidc-client", "rotate-secret", "--client-id", "abc"]),
+            Ok(Command::OidcClient(ClientCommand::RotateSecret {
+                client_id: "abc".into()
+            }))
+        );
+        assert_eq!(
+            parse(&["oidc-client", "list"]),
+            Ok(Command::OidcClient(ClientCommand::List))
+        );
+        for wrong in [
+            &["oidc-client"][..],
+            &["oidc-client", "create", "--redirect-uri", "https://a.example/cb"],
+            &["oidc-client", "delete"],
+            &["oidc-client", "create", "--name"],
+            &["oidc-client", "list", "--everything"],
+        ] {
+            assert!(parse(wrong).is_err(), "{wrong:?}");
+        }
         assert!(parse(&["keys"]).is_err());
         assert!(parse(&["keys", "rotate", "now"]).is_err());
         assert_eq!(
