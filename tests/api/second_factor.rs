@@ -778,3 +778,43 @@ async fn turning_a_second_factor_on_ends_every_other_session() {
         "the session that turned it on goes on"
     );
 }
+
+/// Issue 21 (2), raced: at the edge of the cap, a parallel burst of wrong codes from many
+/// networks (each with an `mfa_token` of its own) gets exactly the guesses left under the
+/// cap judged; the rest are refused unchecked, and the run stops at the cap.
+#[tokio::test]
+async fn a_parallel_burst_at_the_cap_gets_no_more_guesses_than_the_cap_leaves() {
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("SECOND_FACTOR_MAX_FAILURES", "6"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "1000"),
+    ])
+    .await;
+    let email = "raced@example.com";
+    let user = enrolled(&app, email).await;
+    guess_codes(&app, email, &user.seed, 0..2).await;
+    // Four wrong codes so far: two guesses are left. Ten tokens, from ten networks.
+    let mut tokens = Vec::new();
+    for network in 100..110u8 {
+        let ip = format!("203.0.113.{network}");
+        let step = app.login_from(&ip, email, PASSWORD, None).await;
+        tokens.push((ip, step.body["mfa_token"].as_str().unwrap().to_owned()));
+    }
+    let wrong = code(&user.seed, 30);
+    let burst = tokens
+        .iter()
+        .map(|(ip, token)| finish_from(&app, ip, None, token, ("code", &wrong)));
+    let mut statuses: Vec<u16> = futures::future::join_all(burst)
+        .await
+        .iter()
+        .map(|reply| reply.status)
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [401, 401, 403, 403, 403, 403, 403, 403, 403, 403]);
+    let run: i64 = sqlx::query_scalar("SELECT failed_codes FROM totp_factors WHERE user_id = $1")
+        .bind(user.user_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run, 6);
+}

@@ -5,11 +5,12 @@
 //! So an account also keeps `totp_factors.failed_codes`, which only a right proof sets back
 //! to 0. Past `SECOND_FACTOR_MAX_FAILURES` an app's code is refused without being checked,
 //! unless the browser holds a device cookie of an earlier sign-in to the account; a
-//! recovery code (128 random bits each) and a passkey cannot be guessed and still open,
+//! recovery code (80 random bits each) and a passkey cannot be guessed and still open,
 //! and so does an admin's removal of the factor. The owner is mailed when a run reaches a
 //! tenth of the cap: once per run, since exactly one request makes the count that number.
+//! Each attempt is counted before its proof is checked (`begin`), the way the throttles take
+//! their slots, and a right proof then ends the run (`settle`).
 
-use super::store::TotpRow;
 use crate::server::account::users::StoredUser;
 use crate::server::error::AuthError;
 use crate::server::mail::outbox::Outbox;
@@ -26,29 +27,31 @@ pub enum CodeFrom {
     Known,
 }
 
-/// Refuses an app's code from a stranger once the account is past the cap.
-pub fn admit(state: &AppState, row: &TotpRow, from: CodeFrom) -> Result<(), AuthError> {
+/// Takes this attempt's place in the account's run before the proof is checked, as the
+/// throttles take their slots: a parallel burst at the edge of the cap gets exactly the
+/// guesses left. A stranger's app code past the cap is refused unchecked (and not counted).
+/// `None`: the account has no second factor on, nothing to count.
+pub async fn begin(state: &AppState, user_id: i64, capped: bool) -> Result<Option<i64>, AuthError> {
     let cap = i64::from(state.second_factor.failure_cap);
-    if from == CodeFrom::Stranger && row.failed_codes >= cap {
-        tracing::warn!(
-            failed_codes = row.failed_codes,
-            "code refused: too many wrong codes in a row"
-        );
+    let counted = state
+        .second_factor
+        .factors
+        .count_attempt(user_id, capped.then_some(cap))
+        .await?;
+    if counted.is_none() && capped && state.second_factor.factors.is_enabled(user_id).await? {
+        tracing::warn!("code refused: too many wrong codes in a row");
         return Err(AuthError::SecondFactorLocked);
     }
-    Ok(())
+    Ok(counted)
 }
 
-/// Records how a code or recovery code came out.
-pub async fn record(state: &AppState, user: &StoredUser, accepted: bool) -> Result<(), AuthError> {
-    let factors = &state.second_factor.factors;
+/// Ends an attempt `begin` counted: a right proof ends the run; a wrong one stays counted,
+/// and the one that makes the run a tenth of the cap mails the owner.
+pub async fn settle(state: &AppState, user: &StoredUser, count: i64, accepted: bool) -> Result<(), AuthError> {
     if accepted {
-        factors.clear_failed_codes(user.id).await?;
+        state.second_factor.factors.clear_failed_codes(user.id).await?;
         return Ok(());
     }
-    let Some(count) = factors.count_failed_code(user.id).await? else {
-        return Ok(());
-    };
     let cap = state.second_factor.failure_cap;
     if count == i64::from(notice_at(cap)) {
         tracing::warn!(failed_codes = count, "wrong codes in a row: the owner is told");

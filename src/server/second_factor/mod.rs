@@ -150,30 +150,36 @@ async fn check_proof(
     from: CodeFrom,
 ) -> Result<Option<()>, AuthError> {
     let user_id = user.id;
-    let counted = !matches!(proof, Proof::Passkey(_));
+    // A passkey's answer cannot be guessed: only codes count in the run of wrong ones, and
+    // only a stranger's app code is held to its cap (a recovery code cannot be guessed
+    // either, but a wrong one is a sign of guessing all the same).
+    let counted = match &proof {
+        Proof::Passkey(_) => None,
+        Proof::Code(_) => failures::begin(state, user_id, from == CodeFrom::Stranger).await?,
+        Proof::RecoveryCode(_) => failures::begin(state, user_id, false).await?,
+    };
     let accepted = match proof {
         Proof::Passkey(sent) => match mfa_token {
             Some(mfa_token) => super::passkeys::second_factor_holds(state, user_id, mfa_token, sent).await?,
             None => false,
         },
-        Proof::Code(code) => {
-            let Some(row) = state
-                .second_factor
-                .factors
-                .totp(user_id)
-                .await?
-                .filter(TotpRow::enabled)
-            else {
-                return Ok(None);
-            };
-            failures::admit(state, &row, from)?;
-            let seed = open_seed(state, user_id, &row).await?;
-            match totp::accepted_step(&seed, &code, now_secs(), row.last_step) {
-                // Recorded only if no other request used this step or a later one first.
-                Some(step) => state.second_factor.factors.use_step(user_id, step).await?,
-                None => false,
+        Proof::Code(code) => match state
+            .second_factor
+            .factors
+            .totp(user_id)
+            .await?
+            .filter(TotpRow::enabled)
+        {
+            Some(row) => {
+                let seed = open_seed(state, user_id, &row).await?;
+                match totp::accepted_step(&seed, &code, now_secs(), row.last_step) {
+                    // Recorded only if no other request used this step or a later one first.
+                    Some(step) => state.second_factor.factors.use_step(user_id, step).await?,
+                    None => false,
+                }
             }
-        }
+            None => false,
+        },
         Proof::RecoveryCode(code) => match totp::recovery_code_hash(&code) {
             Some(hash) => {
                 let used = state.second_factor.factors.use_recovery_code(user_id, &hash).await?;
@@ -186,8 +192,11 @@ async fn check_proof(
             None => false,
         },
     };
-    if counted || accepted {
-        failures::record(state, user, accepted).await?;
+    match counted {
+        Some(count) => failures::settle(state, user, count, accepted).await?,
+        // A passkey that opens ends a run of wrong codes too.
+        None if accepted => state.second_factor.factors.clear_failed_codes(user_id).await?,
+        None => {}
     }
     Ok(accepted.then_some(()))
 }

@@ -103,14 +103,18 @@ impl FactorStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// One more wrong code in a row: the count it makes, in one statement so that parallel
-    /// guesses each see their own. `None`: the account has no second factor on.
-    pub async fn count_failed_code(&self, user_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    /// Takes an attempt's place in the account's run of wrong codes before the code is
+    /// checked: one statement, so parallel guesses each get a count of their own and, under
+    /// `cap`, none passes it. The count with this attempt; `None` when the cap is reached
+    /// (or the account has no second factor on).
+    pub async fn count_attempt(&self, user_id: i64, cap: Option<i64>) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "UPDATE totp_factors SET failed_codes = failed_codes + 1 \
-             WHERE user_id = $1 AND enabled_at IS NOT NULL RETURNING failed_codes",
+             WHERE user_id = $1 AND enabled_at IS NOT NULL AND ($2 IS NULL OR failed_codes < $2) \
+             RETURNING failed_codes",
         )
         .bind(user_id)
+        .bind(cap)
         .fetch_optional(&self.pool)
         .await
     }
