@@ -7,7 +7,7 @@
 //! `scripts/with-postgres.sh` (and leaves them out of the SQLite pass).
 
 use super::database::{fresh_postgres_database, postgres_server};
-use super::helpers::{PASSWORD, Reply, bearer, refresh_cookie};
+use super::helpers::{PASSWORD, Reply, bearer, claims_of, refresh_cookie};
 use super::process::{Server, signup};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -137,17 +137,6 @@ fn libfaketime() -> String {
         .expect("libfaketime is not installed: run `make test-tools` (Debian's faketime)")
 }
 
-/// The issue time (`iat`) of an access token, read without verifying it.
-fn issued_at(token: &str) -> i64 {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("JWT payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
-    claims["iat"].as_i64().expect("iat")
-}
-
 /// Issue 21 (6): the second instance runs with its clock ten minutes behind (libfaketime).
 /// It shares the throttles' buckets with the first, and its writes must never move a
 /// bucket's time back: otherwise the next instance counts the skew as time in which the
@@ -168,8 +157,12 @@ async fn an_instance_with_its_clock_behind_drains_no_shared_bucket() {
     let c = &pair.client;
     // The skew is real: the same moment, as each instance's tokens say it.
     assert_eq!(signup(c, &pair.a.base, "clock@example.com").await, Some(200));
-    let at_a = issued_at(&token(&pair.a.login("clock@example.com", PASSWORD).await));
-    let at_b = issued_at(&token(&pair.b.login("clock@example.com", PASSWORD).await));
+    let at_a = claims_of(&token(&pair.a.login("clock@example.com", PASSWORD).await))["iat"]
+        .as_i64()
+        .unwrap();
+    let at_b = claims_of(&token(&pair.b.login("clock@example.com", PASSWORD).await))["iat"]
+        .as_i64()
+        .unwrap();
     assert!((590..=610).contains(&(at_a - at_b)), "b is behind by {} s", at_a - at_b);
 
     assert_eq!(signup(c, &pair.a.base, "bob@example.com").await, Some(200));

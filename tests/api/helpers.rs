@@ -385,15 +385,19 @@ pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The session id (`sid`) inside an access token, read without verifying it.
-pub fn sid_of(token: &str) -> String {
+/// The claims of an access token, read without verifying it.
+pub fn claims_of(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).expect("JWT payload");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .expect("base64url");
-    let claims: Value = serde_json::from_slice(&bytes).expect("claims JSON");
-    claims["sid"].as_str().expect("sid claim").to_owned()
+    serde_json::from_slice(&bytes).expect("claims JSON")
+}
+
+/// The session id (`sid`) inside an access token, read without verifying it.
+pub fn sid_of(token: &str) -> String {
+    claims_of(token)["sid"].as_str().expect("sid claim").to_owned()
 }
 
 /// A token with these claims, signed with HMAC algorithm `alg` and `key`.

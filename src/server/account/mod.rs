@@ -14,7 +14,7 @@ use super::mail::links::MailLinks;
 use super::mail::outbox::Outbox;
 use super::mail::templates;
 use super::sessions::store::SessionStore;
-use super::sessions::{Principal, SessionIssued, confirm_password, screen_new_password, start_session};
+use super::sessions::{Principal, SessionIssued, confirm_password, hash_new_password, start_session};
 use super::state::AppState;
 use crate::api::{Account, Deleted, Password, TokenResponse, User};
 use crate::validation::{Field, NewPassword, Username};
@@ -50,12 +50,7 @@ pub async fn change_password(
     // throttle; only then the dictionary check, whose cost depends on what was sent.
     let new = NewPassword::parse_field(Field::NewPassword, new, &user.email, &user.username)?;
     confirm_password(state, principal, current).await?;
-    screen_new_password(&state.accounts.hasher, &user.email, &new).await?;
-    let hash = state
-        .accounts
-        .hasher
-        .hash(&user.email, new.into_password().into_secret())
-        .await?;
+    let hash = hash_new_password(&state.accounts.hasher, &user.email, &new).await?;
     let mut tx = state.database.pool().begin().await?;
     UserStore::set_password_hash(&mut *tx, user.id, &hash).await?;
     // Links mailed before the change (a reset, an address change) must not undo it.

@@ -13,7 +13,7 @@ use super::http::request_meta::RequestMeta;
 use super::mail::links::{MailLinks, Purpose};
 use super::mail::outbox::Outbox;
 use super::mail::templates;
-use super::sessions::screen_new_password;
+use super::sessions::hash_new_password;
 use super::sessions::store::SessionStore;
 use super::state::AppState;
 use crate::api::{Accepted, Password, PasswordResetDone};
@@ -81,12 +81,7 @@ pub async fn reset_password(
         .ok_or(AuthError::InvalidLink)?;
     tracing::Span::current().record("user_id", user.id);
     let new = NewPassword::parse_field(Field::NewPassword, new_password, &user.email, &user.username)?;
-    screen_new_password(&state.accounts.hasher, &user.email, &new).await?;
-    let hash = state
-        .accounts
-        .hasher
-        .hash(&user.email, new.into_password().into_secret())
-        .await?;
+    let hash = hash_new_password(&state.accounts.hasher, &user.email, &new).await?;
 
     let mut tx = state.database.pool().begin().await?;
     // Of two resets with one token (or a reset racing a newer link's), one wins here.

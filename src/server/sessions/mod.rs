@@ -203,19 +203,19 @@ pub(super) async fn throttle_client(throttles: &Throttles, meta: &RequestMeta) -
         .map_err(AuthError::TooManyRequests)
 }
 
-/// The dictionary check (zxcvbn) of a new password. Its cost grows with what the client
-/// typed, so it runs where hashing runs (`PasswordHasher::offload`), never on an async
-/// worker.
-pub async fn screen_new_password(
+/// A new password of `account` as it is stored: the dictionary check (zxcvbn), then the
+/// hash. The check's cost grows with what the client typed, so it runs where hashing runs
+/// (`PasswordHasher::offload`), never on an async worker; both count in `account`'s share.
+pub async fn hash_new_password(
     hasher: &PasswordHasher,
     account: &str,
     password: &NewPassword,
-) -> Result<(), AuthError> {
-    let password = password.clone();
-    hasher
-        .offload(account, move || check_not_guessable(&password))
-        .await??;
-    Ok(())
+) -> Result<String, AuthError> {
+    let checked = password.clone();
+    hasher.offload(account, move || check_not_guessable(&checked)).await??;
+    Ok(hasher
+        .hash(account, password.clone().into_password().into_secret())
+        .await?)
 }
 
 /// A new account and its password hash (the credential a first session is tied to).
@@ -228,12 +228,7 @@ pub struct Registered {
 /// included). Signup and `authkit create-admin` both come through here.
 pub async fn register(state: &AppState, account: NewAccount, role: Role) -> Result<Registered, AuthError> {
     let email = account.email().as_str();
-    screen_new_password(&state.accounts.hasher, email, account.password()).await?;
-    let password_hash = state
-        .accounts
-        .hasher
-        .hash(email, account.password().clone().into_password().into_secret())
-        .await?;
+    let password_hash = hash_new_password(&state.accounts.hasher, email, account.password()).await?;
     let user = state
         .accounts
         .users
